@@ -1,0 +1,39 @@
+"""Typed errors raised by the core and shown to the user as one line.
+
+The core (telemetry, ingest, store) raises these; the CLI prints ``str(error)`` on
+stderr and exits non-zero; the UI shows them in the panel that failed.
+"""
+
+from __future__ import annotations
+
+
+class F1DashError(Exception):
+    """Base class for errors a user can cause or fix. ``str()`` is the one-line message."""
+
+    exit_code = 1
+
+
+class ConfigError(F1DashError):
+    """The configuration file, environment or options are invalid."""
+
+    exit_code = 2
+
+
+class StoreError(F1DashError):
+    """The store could not be opened, reached or queried."""
+
+
+class StoreUnavailableError(StoreError):
+    """The store is (perhaps temporarily) unreachable; callers may retry."""
+
+
+class SchemaVersionError(StoreError):
+    """The store was written by a different schema version."""
+
+
+class CaptureError(F1DashError):
+    """A capture file is missing, unreadable or not a pcap/pcapng file."""
+
+
+class ListenError(F1DashError):
+    """The UDP listener could not bind (port busy, bad address, permission)."""

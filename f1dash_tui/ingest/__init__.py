@@ -1,0 +1,1 @@
+"""Decoded packets -> append-only table batches: session logic and the single writer."""

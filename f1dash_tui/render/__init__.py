@@ -1,0 +1,1 @@
+"""Pure drawing functions from (data, size) to text renderables. No Textual here."""

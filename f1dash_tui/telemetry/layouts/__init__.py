@@ -1,0 +1,1 @@
+"""Packet layouts as numpy structured dtypes, one module per packetFormat."""
