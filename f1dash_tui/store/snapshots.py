@@ -19,7 +19,8 @@ def frozen_array(values: object, dtype: str | None = None) -> np.ndarray:
     return array
 
 
-EMPTY_F8 = frozen_array([], "f8")
+def _empty_f8() -> np.ndarray:
+    return frozen_array([], "f8")
 
 
 @dataclass(frozen=True)
@@ -95,15 +96,15 @@ class CarSamples:
     car_index: int
     lap_number: int
     frame: np.ndarray = field(default_factory=lambda: frozen_array([], "i8"))
-    lap_distance_m: np.ndarray = EMPTY_F8
-    speed_kph: np.ndarray = EMPTY_F8
-    throttle: np.ndarray = EMPTY_F8
-    brake: np.ndarray = EMPTY_F8
-    steer: np.ndarray = EMPTY_F8
-    gear: np.ndarray = EMPTY_F8
-    engine_rpm: np.ndarray = EMPTY_F8
-    world_position_x_m: np.ndarray = EMPTY_F8
-    world_position_z_m: np.ndarray = EMPTY_F8
+    lap_distance_m: np.ndarray = field(default_factory=_empty_f8)
+    speed_kph: np.ndarray = field(default_factory=_empty_f8)
+    throttle: np.ndarray = field(default_factory=_empty_f8)
+    brake: np.ndarray = field(default_factory=_empty_f8)
+    steer: np.ndarray = field(default_factory=_empty_f8)
+    gear: np.ndarray = field(default_factory=_empty_f8)
+    engine_rpm: np.ndarray = field(default_factory=_empty_f8)
+    world_position_x_m: np.ndarray = field(default_factory=_empty_f8)
+    world_position_z_m: np.ndarray = field(default_factory=_empty_f8)
 
     @property
     def last_frame(self) -> int | None:

@@ -52,7 +52,9 @@ HEADER_COLUMNS: tuple[Column, ...] = (
     Column("session_uid", "i8", "", "session UID (uint64 bits as int64); 0 = none"),
     Column("session_time_s", "f8", "s", "session timestamp"),
     Column("frame", "u4", "", "frame identifier; goes back after a flashback"),
-    Column("overall_frame", "u4", "", "overall frame (never goes back); = frame pre-2023"),
+    Column(
+        "overall_frame", "u4", "", "overall frame (never goes back); = frame pre-2023"
+    ),
     Column("player_car_index", "u1", "", "player car index; 255 = spectating"),
 )
 
@@ -200,7 +202,9 @@ CAR_STATUS: tuple[Column, ...] = (
     Column("actual_tyre_compound", "i2", "", "enums.ACTUAL_COMPOUNDS"),
     Column("visual_tyre_compound", "i2", "", "enums.VISUAL_COMPOUNDS"),
     Column("tyres_age_laps", "i2", "laps"),
-    Column("vehicle_fia_flags", "i2", "", "-1 invalid, 0 none, 1 green, 2 blue, 3 yellow"),
+    Column(
+        "vehicle_fia_flags", "i2", "", "-1 invalid, 0 none, 1 green, 2 blue, 3 yellow"
+    ),
     Column("ers_store_energy_j", "f4", "J"),
     Column("ers_deploy_mode", "i2"),
     Column("ers_harvested_this_lap_mguk_j", "f4", "J"),
