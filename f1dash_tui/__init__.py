@@ -1,10 +1,10 @@
 """f1dash-tui: live F1 game UDP telemetry in the terminal, stored in SQLite or HeavyDB.
 
-Layers (see docs/ARCHITECTURE.md):
-    telemetry/  packet layouts, batch decoding, pcap, UDP, replay, simulator (no Textual)
-    ingest/     decoded packets -> table batches, session logic, one writer (no Textual)
-    store/      schema, SQLite and HeavyDB backends, the dashboard's queries (no Textual)
-    render/     pure drawing functions: traces, track map, formatting (no Textual)
+Layers (only ui/ imports Textual):
+    telemetry/  packet layouts, batch decoding, pcap, UDP, replay, simulator
+    ingest/     decoded packets -> table batches, session logic, one writer
+    store/      schema, SQLite and HeavyDB backends, the dashboard's queries
+    render/     pure drawing functions: traces, track map, formatting
     ui/         the Textual app
 """
 

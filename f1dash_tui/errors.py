@@ -8,7 +8,7 @@ from __future__ import annotations
 
 
 class F1DashError(Exception):
-    """Base class for errors a user can cause or fix. ``str()`` is the one-line message."""
+    """An error a user can cause or fix; ``str()`` is the one-line message."""
 
     exit_code = 1
 

@@ -59,7 +59,8 @@ class StoreSettings:
 class IngestSettings:
     """The UDP listener and the writer's batching."""
 
-    listen_host: str = "0.0.0.0"  # noqa: S104 - the game sends from another machine
+    # All interfaces: the game usually sends from another machine (console or PC).
+    listen_host: str = "0.0.0.0"
     listen_port: int = 20777
     """The game's default telemetry port."""
     allowed_senders: tuple[str, ...] = ()

@@ -1,1 +1,1 @@
-"""Storage: one schema, an embedded SQLite backend and a HeavyDB backend, and queries."""
+"""Storage: one schema, an embedded SQLite and a HeavyDB backend, and the queries."""

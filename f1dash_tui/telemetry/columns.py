@@ -10,12 +10,12 @@ Conventions:
   neither SQLite nor HeavyDB has an unsigned 64-bit integer. 0 means "no session".
 - Times are float64 seconds (``_s``), whether the game sent float seconds or an
   uint16/uint32 milliseconds part plus a minutes part.
-- Wheel arrays become four columns suffixed in the game's order: ``_rl _rr _fl _fr``.
+- Wheel arrays become four columns, suffixed in the game's order ``_rl _rr _fl _fr``.
 - Enumerations stay integers; ``telemetry.enums`` has their names.
 - Text (driver names, event codes) is a numpy object array of ``str``.
 
 The store's schema (``store.schema``) is built from these definitions plus the
-columns ingest adds (``lap_number`` and ``lap_distance_m`` on telemetry and motion rows).
+columns ingest adds (``lap_number``, ``lap_distance_m`` on telemetry and motion rows).
 """
 
 from __future__ import annotations
