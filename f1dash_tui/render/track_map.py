@@ -1,0 +1,243 @@
+"""The track map: racing lines and car markers drawn with text on a dot canvas.
+
+Braille (2x4 dots per cell) by default; half-block quadrants (2x2) or plain ASCII
+(1x1) where the terminal font lacks braille (the Linux console). No image protocol.
+
+Why not plotext here: a plotext scatter of a 3,000-point lap measured 30 ms per build
+at 100x40, the whole refresh budget (p95 < 30 ms), and the map changes every poll.
+This canvas is numpy binning plus one pass over the cells (< 2 ms at 160x48).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+from rich.style import Style
+from rich.text import Text
+
+MapStyle = Literal["braille", "block", "ascii"]
+MAP_STYLES: tuple[MapStyle, ...] = ("braille", "block", "ascii")
+
+CELL_ASPECT = 2.0
+"""A terminal cell is about twice as tall as wide."""
+
+# Dots per cell (columns, rows) for each style.
+_DOTS: dict[str, tuple[int, int]] = {
+    "braille": (2, 4),
+    "block": (2, 2),
+    "ascii": (1, 1),
+}
+
+# Braille dot bit for (column, row) inside a cell (Unicode 2800 block layout).
+_BRAILLE_BITS = np.array([[0x01, 0x02, 0x04, 0x40], [0x08, 0x10, 0x20, 0x80]])
+# Quadrant characters indexed by bits: 1 upper-left, 2 upper-right, 4 lower-left,
+# 8 lower-right.
+_QUADRANTS = " ▘▝▀▖▌▞▛▗▚▐▜▄▙▟█"
+_BLOCK_BITS = np.array([[1, 4], [2, 8]])
+
+CAR_MARKER = "o"
+SELECTED_MARKER = "@"
+
+
+@dataclass(frozen=True)
+class MapLayer:
+    """A line to draw: world x/z points and the Rich style of its dots."""
+
+    x_m: np.ndarray
+    z_m: np.ndarray
+    style: str = ""
+
+
+@dataclass(frozen=True)
+class MapCar:
+    """A car marker at a world position."""
+
+    car_index: int
+    x_m: float
+    z_m: float
+    style: str = ""
+    label: str = ""
+    """Shown beside the marker of the selected car."""
+
+
+@dataclass(frozen=True)
+class _Frame:
+    """World-to-dot transform for one canvas size."""
+
+    x0: float
+    z0: float
+    scale: float
+    x_offset: float
+    z_offset: float
+
+
+def _fit(
+    xs: Sequence[np.ndarray],
+    zs: Sequence[np.ndarray],
+    dots_w: int,
+    dots_h: int,
+    y_scale,
+) -> _Frame | None:
+    finite_x = [a[np.isfinite(a)] for a in xs if len(a)]
+    finite_z = [a[np.isfinite(a)] for a in zs if len(a)]
+    all_x = np.concatenate(finite_x) if finite_x else np.empty(0)
+    all_z = np.concatenate(finite_z) if finite_z else np.empty(0)
+    if not len(all_x) or not len(all_z):
+        return None
+    x0, x1 = float(all_x.min()), float(all_x.max())
+    z0, z1 = float(all_z.min()), float(all_z.max())
+    span_x = max(x1 - x0, 1.0)
+    span_z = max(z1 - z0, 1.0) * y_scale
+    scale = min((dots_w - 1) / span_x, (dots_h - 1) / span_z)
+    return _Frame(
+        x0=x0,
+        z0=z0,
+        scale=scale,
+        x_offset=(dots_w - 1 - span_x * scale) / 2,
+        z_offset=(dots_h - 1 - (z1 - z0) * y_scale * scale) / 2,
+    )
+
+
+def _to_dots(
+    frame: _Frame, x_m: np.ndarray, z_m: np.ndarray, dots_h: int, y_scale: float
+) -> tuple[np.ndarray, np.ndarray]:
+    keep = np.isfinite(x_m) & np.isfinite(z_m)
+    col = np.rint((x_m[keep] - frame.x0) * frame.scale + frame.x_offset).astype(int)
+    row_up = (z_m[keep] - frame.z0) * y_scale * frame.scale + frame.z_offset
+    # The game's +z points "north" on the usual map view; rows count downwards.
+    row = (dots_h - 1) - np.rint(row_up).astype(int)
+    return col, row
+
+
+def _densify(x_m: np.ndarray, z_m: np.ndarray, step_m: float) -> tuple[np.ndarray, ...]:
+    """Insert points so consecutive dots are at most ``step_m`` apart (no gaps)."""
+    if len(x_m) < 2:
+        return x_m, z_m
+    seg = np.hypot(np.diff(x_m), np.diff(z_m))
+    seg = np.where(np.isfinite(seg), seg, 0.0)
+    # A jump of more than 200 m is a new lap or a flashback, not a line to draw.
+    seg = np.where(seg > 200.0, 0.0, seg)
+    pieces = np.maximum(1, np.ceil(seg / max(step_m, 1e-6)).astype(int))
+    total = int(pieces.sum()) + 1
+    if total > 20 * len(x_m):
+        return x_m, z_m
+    idx = np.repeat(np.arange(len(seg)), pieces)
+    frac = np.concatenate([np.arange(n) / n for n in pieces])
+    out_x = x_m[idx] + (x_m[idx + 1] - x_m[idx]) * frac
+    out_z = z_m[idx] + (z_m[idx + 1] - z_m[idx]) * frac
+    return np.append(out_x, x_m[-1]), np.append(out_z, z_m[-1])
+
+
+def draw_track_map(
+    width: int,
+    height: int,
+    layers: Sequence[MapLayer],
+    cars: Sequence[MapCar] = (),
+    *,
+    selected_car: int | None = None,
+    style: MapStyle = "braille",
+) -> Text:
+    """Draw lines and car markers into ``width`` x ``height`` cells of text.
+
+    Later layers draw over earlier ones; cars draw over lines; the selected car is
+    drawn last with ``@`` (others ``o``) and its label, so it is picked out even
+    without colour.
+    """
+    width, height = max(1, width), max(1, height)
+    dots_x, dots_y = _DOTS[style]
+    dots_w, dots_h = width * dots_x, height * dots_y
+    # Scale z so a metre is as tall as it is wide on screen.
+    y_scale = (dots_y / dots_x) / CELL_ASPECT
+    frame = _fit(
+        [layer.x_m for layer in layers] + [np.array([c.x_m for c in cars])],
+        [layer.z_m for layer in layers] + [np.array([c.z_m for c in cars])],
+        dots_w,
+        dots_h,
+        y_scale,
+    )
+    chars: list[list[str]] = [[" "] * width for _ in range(height)]
+    styles: list[list[str]] = [[""] * width for _ in range(height)]
+    if frame is None:
+        return _assemble(chars, styles)
+
+    for layer in layers:
+        x_m, z_m = _densify(
+            np.asarray(layer.x_m, float),
+            np.asarray(layer.z_m, float),
+            0.5 / frame.scale,
+        )
+        col, row = _to_dots(frame, x_m, z_m, dots_h, y_scale)
+        inside = (col >= 0) & (col < dots_w) & (row >= 0) & (row < dots_h)
+        col, row = col[inside], row[inside]
+        if not len(col):
+            continue
+        cell_bits = np.zeros((height, width), dtype=np.int32)
+        if style == "braille":
+            bits = _BRAILLE_BITS[col % 2, row % 4]
+        elif style == "block":
+            bits = _BLOCK_BITS[col % 2, row % 2]
+        else:
+            bits = np.ones_like(col)
+        np.bitwise_or.at(cell_bits, (row // dots_y, col // dots_x), bits)
+        for r, c in zip(*np.nonzero(cell_bits), strict=False):
+            value = int(cell_bits[r, c])
+            if style == "braille":
+                existing = chars[r][c]
+                if "\u2800" <= existing <= "\u28ff":
+                    value |= ord(existing) - 0x2800
+                chars[r][c] = chr(0x2800 + value)
+            elif style == "block":
+                existing = chars[r][c]
+                if existing in _QUADRANTS:
+                    value |= _QUADRANTS.index(existing)
+                chars[r][c] = _QUADRANTS[value]
+            else:
+                chars[r][c] = "."
+            styles[r][c] = layer.style
+
+    ordered = sorted(cars, key=lambda car: car.car_index == selected_car)
+    for car in ordered:
+        col, row = _to_dots(
+            frame, np.array([car.x_m]), np.array([car.z_m]), dots_h, y_scale
+        )
+        if not len(col):
+            continue
+        r = min(max(int(row[0]) // dots_y, 0), height - 1)
+        c = min(max(int(col[0]) // dots_x, 0), width - 1)
+        is_selected = car.car_index == selected_car
+        chars[r][c] = SELECTED_MARKER if is_selected else CAR_MARKER
+        styles[r][c] = car.style
+        if is_selected and car.label:
+            label = car.label
+            start = c + 1 if c + 1 + len(label) <= width else max(0, c - len(label))
+            for offset, letter in enumerate(label[: width - start]):
+                chars[r][start + offset] = letter
+                styles[r][start + offset] = car.style
+    return _assemble(chars, styles)
+
+
+def _assemble(chars: list[list[str]], styles: list[list[str]]) -> Text:
+    text = Text(no_wrap=True, overflow="crop")
+    for row_index, (row_chars, row_styles) in enumerate(
+        zip(chars, styles, strict=False)
+    ):
+        if row_index:
+            text.append("\n")
+        start = 0
+        for col in range(1, len(row_chars) + 1):
+            if col == len(row_chars) or row_styles[col] != row_styles[start]:
+                segment = "".join(row_chars[start:col])
+                style = row_styles[start]
+                text.append(segment, Style.parse(style) if style else None)
+                start = col
+    return text
+
+
+def styles_for(
+    car_indices: Sequence[int], colour_by_car: Mapping[int, str]
+) -> dict[int, str]:
+    """Rich styles for car markers from a car->colour mapping (bold markers)."""
+    return {car: f"bold {colour_by_car.get(car, 'default')}" for car in car_indices}
