@@ -1,1 +1,6 @@
-"""Storage: one schema, an embedded SQLite and a HeavyDB backend, and the queries."""
+"""Storage: one schema, embedded SQLite and HeavyDB backends, and the queries."""
+
+from f1dash_tui.store.base import Store, open_store
+from f1dash_tui.store.schema import SCHEMA_VERSION, TABLES
+
+__all__ = ["SCHEMA_VERSION", "TABLES", "Store", "open_store"]

@@ -1,0 +1,224 @@
+"""The embedded store: one SQLite file in WAL mode, one writer, many reader processes.
+
+WAL lets readers in other processes run while the writer appends: a reader sees the
+last committed batch and never waits for the writer, and the writer never waits for
+readers (only a checkpoint does, briefly). Readers open the file with ``mode=ro`` so a
+viewer can never take a write lock. ``synchronous=NORMAL`` in WAL mode keeps every
+committed batch across a process crash (only an OS crash or power cut can lose the
+last batches), at one fsync per checkpoint instead of one per batch.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from f1dash_tui.errors import StoreError
+from f1dash_tui.store.base import (
+    TableColumns,
+    batch_columns,
+    check_schema_version,
+    fill_event_seq,
+)
+from f1dash_tui.store.schema import SCHEMA_VERSION, STORE_META, TABLES, ddl
+
+log = logging.getLogger(__name__)
+
+BUSY_TIMEOUT_MS = 5_000
+"""How long a statement waits for a lock. Only checkpoints and the writer's commit
+take one, for milliseconds; 5 s covers a slow disk without hanging a poll forever."""
+
+READER_CACHE_KIB = 16_384
+"""Per-connection page cache for readers: the hot index pages of a 60-minute race
+(about 4.7 M rows per per-car table) fit in 16 MiB, so polls do not hit the disk."""
+
+
+class SQLiteStore:
+    """The Store protocol on an SQLite file (see ``store.base.Store``)."""
+
+    backend = "sqlite"
+
+    def __init__(self, path: Path | str, *, read_only: bool = False) -> None:
+        self.path = Path(path).expanduser()
+        self.read_only = read_only
+        self._lock = threading.Lock()
+        self._next_event_seq = 1
+        self._connection = self._connect()
+        try:
+            self._schema_version = self._prepare()
+        except sqlite3.DatabaseError as error:
+            self._connection.close()
+            raise StoreError(
+                f"{self.path} is not an f1dash-tui SQLite store ({error})"
+            ) from error
+        except BaseException:
+            self._connection.close()
+            raise
+
+    @property
+    def schema_version(self) -> int:
+        """The schema version recorded in the file."""
+        return self._schema_version
+
+    def _connect(self) -> sqlite3.Connection:
+        if self.read_only:
+            if not self.path.is_file():
+                raise StoreError(
+                    f"no store at {self.path}: start `f1dash-tui ingest` (or demo) "
+                    "first, or set store.sqlite_path"
+                )
+            target = f"file:{quote(str(self.path.resolve()))}?mode=ro"
+        else:
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as error:
+                raise StoreError(
+                    f"cannot create the folder for {self.path}: {error.strerror}"
+                ) from error
+            target = f"file:{quote(str(self.path.resolve()))}?mode=rwc"
+        try:
+            # isolation_level=None: autocommit, so every poll sees the last commit
+            # and write_batch manages its own BEGIN IMMEDIATE ... COMMIT.
+            connection = sqlite3.connect(
+                target,
+                uri=True,
+                timeout=BUSY_TIMEOUT_MS / 1000,
+                isolation_level=None,
+                check_same_thread=False,
+            )
+        except sqlite3.Error as error:
+            raise StoreError(f"cannot open {self.path}: {error}") from error
+        return connection
+
+    def _prepare(self) -> int:
+        """Set the pragmas, create the schema if new, and check its version."""
+        execute = self._connection.execute
+        execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        how = f"use a new store.sqlite_path, or delete {self.path} to start afresh"
+        if self.read_only:
+            execute("PRAGMA query_only = 1")
+            execute(f"PRAGMA cache_size = -{READER_CACHE_KIB}")
+            return check_schema_version(self._stored_version(), str(self.path), how)
+        mode = execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        if str(mode).lower() != "wal":
+            raise StoreError(f"{self.path}: cannot switch to WAL mode (got {mode})")
+        execute("PRAGMA synchronous = NORMAL")
+        execute("BEGIN IMMEDIATE")
+        try:
+            version = self._create_or_check(how)
+            execute("COMMIT")
+        except BaseException:
+            execute("ROLLBACK")
+            raise
+        seq = execute("SELECT MAX(event_seq) FROM event").fetchone()[0]
+        self._next_event_seq = int(seq) + 1 if seq is not None else 1
+        return version
+
+    def _create_or_check(self, how: str) -> int:
+        execute = self._connection.execute
+        existing = {
+            name
+            for (name,) in execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table'"
+            ).fetchall()
+        }
+        if existing:
+            return check_schema_version(self._stored_version(), str(self.path), how)
+        for statement in ddl("sqlite"):
+            execute(statement)
+        execute(
+            "INSERT INTO store_meta (meta_key, meta_value) VALUES (?, ?)",
+            ("schema_version", str(SCHEMA_VERSION)),
+        )
+        log.info("created store %s (schema version %d)", self.path, SCHEMA_VERSION)
+        return SCHEMA_VERSION
+
+    def _stored_version(self) -> str | None:
+        execute = self._connection.execute
+        has_meta = execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+            (STORE_META.name,),
+        ).fetchone()
+        if not has_meta:
+            return None
+        row = execute(
+            "SELECT meta_value FROM store_meta WHERE meta_key = ? "
+            "ORDER BY rowid DESC LIMIT 1",
+            ("schema_version",),
+        ).fetchone()
+        return None if row is None else str(row[0])
+
+    def write_batch(self, tables: Mapping[str, TableColumns]) -> int:
+        """Append every given table in one transaction; return rows written."""
+        if self.read_only:
+            raise StoreError(f"{self.path} was opened read-only; cannot write")
+        prepared = [
+            (name, batch_columns(name, columns)) for name, columns in tables.items()
+        ]
+        rows_written = 0
+        with self._lock:
+            next_event_seq = self._next_event_seq
+            try:
+                self._connection.execute("BEGIN IMMEDIATE")
+                for name, arrays in prepared:
+                    if not arrays or len(next(iter(arrays.values()))) == 0:
+                        continue
+                    if name == "event":
+                        next_event_seq = fill_event_seq(arrays, next_event_seq)
+                    names = list(arrays)
+                    sql = (
+                        f"INSERT INTO {name} ({', '.join(names)}) "
+                        f"VALUES ({', '.join('?' * len(names))})"
+                    )
+                    # One tolist() per column converts numpy scalars to Python in C;
+                    # zip(*) then builds row tuples without a Python loop per value.
+                    rows = list(zip(*(arrays[c].tolist() for c in names), strict=True))
+                    self._connection.executemany(sql, rows)
+                    rows_written += len(rows)
+                self._connection.execute("COMMIT")
+            except sqlite3.Error as error:
+                self._rollback()
+                raise StoreError(f"writing to {self.path} failed: {error}") from error
+            except BaseException:
+                self._rollback()
+                raise
+            self._next_event_seq = next_event_seq
+        return rows_written
+
+    def _rollback(self) -> None:
+        if self._connection.in_transaction:
+            self._connection.execute("ROLLBACK")
+
+    def fetch(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Run one parameterised SELECT and return all its rows."""
+        with self._lock:
+            try:
+                return self._connection.execute(sql, tuple(params)).fetchall()
+            except sqlite3.Error as error:
+                raise StoreError(f"query on {self.path} failed: {error}") from error
+
+    def close(self) -> None:
+        """Close the connection (the writer also lets SQLite refresh its statistics)."""
+        with self._lock:
+            if not self.read_only:
+                try:
+                    self._connection.execute("PRAGMA optimize")
+                except sqlite3.Error as error:
+                    log.warning("PRAGMA optimize on %s failed: %s", self.path, error)
+            self._connection.close()
+
+    def __enter__(self) -> SQLiteStore:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def table_names(self) -> list[str]:
+        """Stored table names present in the file (for doctor and tests)."""
+        rows = self.fetch("SELECT name FROM sqlite_master WHERE type = 'table'")
+        return sorted(name for (name,) in rows if name in TABLES)
