@@ -1,19 +1,701 @@
-"""The ``f1dash-tui`` command line (click). Subcommands are wired in as they land."""
+"""The ``f1dash-tui`` command line (click).
+
+Every subcommand imports the part it drives (ingest, simulator, store, dashboard)
+inside its function, so ``--help`` stays fast and a missing part is one clear line.
+Errors a user can cause print one line on stderr and exit non-zero; ``--debug`` adds
+the traceback. Logs go only to the file the user chose.
+"""
 
 from __future__ import annotations
 
+import importlib
+import ipaddress
+import signal
+import sys
+import threading
+import traceback
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
 import click
+from click.core import ParameterSource
 
 from f1dash_tui import __version__
+from f1dash_tui.config import (
+    LoadedConfig,
+    default_value,
+    effective_values,
+    load_config,
+)
+from f1dash_tui.errors import F1DashError
+from f1dash_tui.settings import Settings
+
+PROG_NAME = "f1dash-tui"
+GAME_DEFAULT_PORT = 20777
+
+PRECEDENCE_EPILOG = """\b
+Configuration precedence (lowest to highest):
+  default < config file < F1DASH_* environment < command-line option
+An option counts only when typed. Config file: --config PATH, else
+$F1DASH_CONFIG, else config.toml in the user config directory.
+'f1dash-tui config show' prints every value and where it came from.
+"""
+
+CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "show_default": True}
 
 
-@click.group(invoke_without_command=True)
-@click.version_option(__version__, prog_name="f1dash-tui")
+class CliError(F1DashError):
+    """A command-line problem found after parsing (a part missing, say)."""
+
+
+def _one_line(text: str) -> str:
+    return " ".join(part.strip() for part in text.splitlines() if part.strip())
+
+
+class F1DashGroup(click.Group):
+    """A click group printing user errors as one line on stderr (--debug: traceback)."""
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        arg_list = list(sys.argv[1:] if args is None else args)
+        debug = "--debug" in arg_list
+        try:
+            result = super().main(
+                arg_list,
+                prog_name=prog_name or PROG_NAME,
+                complete_var=complete_var,
+                standalone_mode=False,
+                **extra,
+            )
+        except click.exceptions.Abort:
+            _fail("aborted", 1, debug)
+        except click.ClickException as error:
+            message = error.format_message()
+            if isinstance(error, click.UsageError):
+                command = error.ctx.command_path if error.ctx else PROG_NAME
+                message += f" (see '{command} --help')"
+            _fail(message, error.exit_code, debug)
+        except F1DashError as error:
+            _fail(str(error), error.exit_code, debug)
+        except OSError as error:
+            target = f"{error.filename}: " if error.filename else ""
+            _fail(f"{target}{error.strerror or error}", 1, debug)
+        except KeyboardInterrupt:
+            _fail("interrupted", 130, debug)
+        if not standalone_mode:
+            return result
+        sys.exit(result if isinstance(result, int) else 0)
+
+
+def _fail(message: str, exit_code: int, debug: bool) -> None:
+    if debug:
+        traceback.print_exc(file=sys.stderr)
+    click.echo(f"{PROG_NAME}: error: {_one_line(message)}", err=True)
+    sys.exit(exit_code)
+
+
+@dataclass
+class CliState:
+    """What the group's options decided, handed to each subcommand."""
+
+    config_path: Path | None
+    debug: bool
+    options: dict[str, Any] = field(default_factory=dict)
+    option_flags: dict[str, str] = field(default_factory=dict)
+
+    def load(
+        self,
+        extra_options: Mapping[str, Any] | None = None,
+        extra_flags: Mapping[str, str] | None = None,
+    ) -> LoadedConfig:
+        """The effective configuration; prints file warnings and sets up logging."""
+        options = {**self.options, **(extra_options or {})}
+        flags = {**self.option_flags, **(extra_flags or {})}
+        loaded = load_config(
+            config_path=self.config_path, options=options, option_flags=flags
+        )
+        for warning in loaded.warnings:
+            click.echo(_one_line(warning), err=True)
+        return loaded
+
+
+def _start_logging(settings: Settings) -> None:
+    from f1dash_tui.logging_setup import configure_logging
+
+    configure_logging(
+        settings.log_file,
+        settings.log_level,
+        secrets=(settings.store.heavydb.password,),
+    )
+
+
+def _with_heavydb_password(loaded: LoadedConfig) -> LoadedConfig:
+    """Prompt for the HeavyDB password when none is set and stdin is a terminal."""
+    heavydb = loaded.settings.store.heavydb
+    if loaded.settings.store.kind != "heavydb" or heavydb.password:
+        return loaded
+    if not sys.stdin.isatty():
+        return loaded
+    password = click.prompt(
+        f"HeavyDB password for {heavydb.user}@{heavydb.host}:{heavydb.port}",
+        hide_input=True,
+        default="",
+        show_default=False,
+        err=True,
+    )
+    return loaded.with_password(password)
+
+
+def _prepare(
+    ctx: click.Context,
+    *,
+    connects_to_store: bool,
+    extra_options: Mapping[str, Any] | None = None,
+    extra_flags: Mapping[str, str] | None = None,
+) -> Settings:
+    state: CliState = ctx.ensure_object(CliState)
+    loaded = state.load(extra_options, extra_flags)
+    if connects_to_store:
+        loaded = _with_heavydb_password(loaded)
+    _start_logging(loaded.settings)
+    return loaded.settings
+
+
+def _import_part(module_name: str, what: str) -> ModuleType:
+    """Import a part of f1dash-tui lazily; a missing one is a one-line error."""
+    try:
+        return importlib.import_module(module_name)
+    except ImportError as error:
+        raise CliError(f"{what} is not available in this build ({error})") from error
+
+
+def _part_function(module_name: str, name: str, what: str) -> Any:
+    module = _import_part(module_name, what)
+    function = getattr(module, name, None)
+    if function is None:
+        raise CliError(f"{what} is not available in this build ({module_name}.{name})")
+    return function
+
+
+@contextmanager
+def _stop_on_signals() -> Iterator[threading.Event]:
+    """An event set by Ctrl-C or SIGTERM, so long-running work can end cleanly."""
+    stop_event = threading.Event()
+
+    def request_stop(signum: int, frame: object) -> None:
+        stop_event.set()
+
+    previous = {
+        signum: signal.signal(signum, request_stop)
+        for signum in (signal.SIGINT, signal.SIGTERM)
+    }
+    try:
+        yield stop_event
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+class HostPort(click.ParamType):
+    """``HOST:PORT`` (``[v6addr]:PORT`` for IPv6)."""
+
+    name = "HOST:PORT"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> tuple[str, int]:
+        if isinstance(value, tuple):
+            return value
+        text = str(value).strip()
+        host, separator, port_text = text.rpartition(":")
+        host = host.strip("[]")
+        if not separator or not host or not port_text.isdigit():
+            self.fail(f"expected HOST:PORT such as 0.0.0.0:20777, got {text!r}")
+        port = int(port_text)
+        if not 1 <= port <= 65535:
+            self.fail(f"port must be 1-65535, got {port}")
+        return host, port
+
+
+class IPAddress(click.ParamType):
+    """One IPv4 or IPv6 address."""
+
+    name = "IP"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> str:
+        try:
+            return str(ipaddress.ip_address(str(value).strip()))
+        except ValueError:
+            self.fail(f"not an IP address: {value!r}")
+
+
+def _typed(ctx: click.Context, name: str) -> bool:
+    return ctx.get_parameter_source(name) is ParameterSource.COMMANDLINE
+
+
+def _shown_default(key: str) -> str:
+    value = default_value(key)
+    return "none" if value is None else str(value)
+
+
+# (click parameter name, config key) for the group's options that map one-to-one.
+GLOBAL_OPTION_KEYS = {
+    "store": "store.kind",
+    "sqlite_path": "store.sqlite_path",
+    "heavydb_host": "store.heavydb.host",
+    "heavydb_port": "store.heavydb.port",
+    "heavydb_user": "store.heavydb.user",
+    "heavydb_database": "store.heavydb.database",
+    "heavydb_protocol": "store.heavydb.protocol",
+    "log_file": "log.file",
+    "log_level": "log.level",
+    "theme": "ui.theme",
+    "poll_interval": "ui.live_poll_interval_s",
+}
+
+
+@click.group(
+    cls=F1DashGroup,
+    invoke_without_command=True,
+    context_settings=CONTEXT_SETTINGS,
+    epilog=PRECEDENCE_EPILOG,
+)
+@click.version_option(__version__, "-V", "--version", prog_name=PROG_NAME)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    show_default="$F1DASH_CONFIG or <user config dir>/config.toml",
+    help="Configuration file (TOML).",
+)
+@click.option(
+    "--store",
+    type=click.Choice(["sqlite", "heavydb"]),
+    default=None,
+    show_default=_shown_default("store.kind"),
+    help="Which store to read and write.",
+)
+@click.option(
+    "--sqlite-path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    show_default=_shown_default("store.sqlite_path"),
+    help="The SQLite store file.",
+)
+@click.option(
+    "--heavydb-host",
+    default=None,
+    show_default=_shown_default("store.heavydb.host"),
+    help="HeavyDB host. The password comes from the config file, "
+    "F1DASH_HEAVYDB_PASSWORD or a prompt, never a flag.",
+)
+@click.option(
+    "--heavydb-port",
+    type=click.IntRange(1, 65535),
+    default=None,
+    show_default=_shown_default("store.heavydb.port"),
+    help="HeavyDB port.",
+)
+@click.option(
+    "--heavydb-user",
+    default=None,
+    show_default=_shown_default("store.heavydb.user"),
+    help="HeavyDB user.",
+)
+@click.option(
+    "--heavydb-database",
+    default=None,
+    show_default=_shown_default("store.heavydb.database"),
+    help="HeavyDB database.",
+)
+@click.option(
+    "--heavydb-protocol",
+    type=click.Choice(["binary", "http", "https"]),
+    default=None,
+    show_default=_shown_default("store.heavydb.protocol"),
+    help="HeavyDB wire protocol.",
+)
+@click.option(
+    "--log-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    show_default="no log",
+    help="Write logs to this file (never to the terminal).",
+)
+@click.option(
+    "--log-level",
+    type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]),
+    default=None,
+    show_default=_shown_default("log.level"),
+    help="Log level.",
+)
+@click.option(
+    "--theme",
+    default=None,
+    show_default=_shown_default("ui.theme"),
+    help="Dashboard theme (a Textual theme name).",
+)
+@click.option(
+    "--poll-interval",
+    type=click.FloatRange(min=0.05),
+    default=None,
+    show_default=_shown_default("ui.live_poll_interval_s"),
+    help="Seconds between polls of the live panels.",
+)
+@click.option(
+    "--debug",
+    is_flag=True,
+    default=False,
+    help="Show tracebacks for errors.",
+)
 @click.pass_context
-def cli(ctx: click.Context) -> None:
-    """Live F1 game telemetry dashboard for the terminal."""
+def cli(
+    ctx: click.Context, config_path: Path | None, debug: bool, **values: Any
+) -> None:
+    """Live F1 game telemetry in the terminal, stored in SQLite or HeavyDB.
+
+    Without a subcommand, opens the dashboard on the configured store.
+    """
+    options = {
+        GLOBAL_OPTION_KEYS[name]: value
+        for name, value in values.items()
+        if _typed(ctx, name)
+    }
+    ctx.obj = CliState(config_path=config_path, debug=debug, options=options)
     if ctx.invoked_subcommand is None:
-        click.echo(ctx.get_help())
+        settings = _prepare(ctx, connects_to_store=True)
+        create_app = _part_function("f1dash_tui.ui.app", "create_app", "the dashboard")
+        app = create_app(settings, store=None, source_label=_store_label(settings))
+        app.run()
+
+
+def _store_label(settings: Settings) -> str:
+    store = settings.store
+    if store.kind == "heavydb":
+        heavydb = store.heavydb
+        return f"HeavyDB {heavydb.host}:{heavydb.port}/{heavydb.database}"
+    return f"SQLite {store.sqlite_path}"
+
+
+@cli.command(context_settings=CONTEXT_SETTINGS)
+@click.option(
+    "--loop",
+    is_flag=True,
+    help="When the capture ends, replay it again as a new session.",
+)
+@click.option(
+    "--simulate",
+    is_flag=True,
+    help="Run a synthetic race instead of the bundled real capture.",
+)
+@click.option(
+    "--speed",
+    type=click.FloatRange(min=0.01),
+    default=1.0,
+    help="Replay speed: 1 is the recorded pace, 2 twice as fast.",
+)
+@click.pass_context
+def demo(ctx: click.Context, loop: bool, simulate: bool, speed: float) -> None:
+    """Dashboard on a throwaway store fed by the bundled real capture.
+
+    The capture (Melbourne 2026, 22 cars) is replayed at its recorded pace into a
+    temporary SQLite store; quitting deletes it. Nothing is written elsewhere.
+    """
+    settings = _prepare(ctx, connects_to_store=False)
+    from f1dash_tui.demo import run_demo
+
+    run_demo(settings, loop=loop, simulate=simulate, speed=speed)
+
+
+@cli.command(context_settings=CONTEXT_SETTINGS)
+@click.option(
+    "--listen",
+    type=HostPort(),
+    default=None,
+    show_default=f"0.0.0.0:{GAME_DEFAULT_PORT} (ingest.listen_host/listen_port)",
+    help="UDP address to receive the game's telemetry on.",
+)
+@click.option(
+    "--allow-sender",
+    "allowed_senders",
+    type=IPAddress(),
+    multiple=True,
+    show_default="every sender",
+    help="Accept datagrams only from this IP (repeatable).",
+)
+@click.pass_context
+def ingest(
+    ctx: click.Context,
+    listen: tuple[str, int] | None,
+    allowed_senders: tuple[str, ...],
+) -> None:
+    """Receive the game's UDP telemetry and write it to the store.
+
+    Run one ingest per pit-wall machine; any number of dashboards can read the store.
+    """
+    options, flags = _listen_options(listen)
+    if allowed_senders:
+        options["ingest.allowed_senders"] = allowed_senders
+        flags["ingest.allowed_senders"] = "--allow-sender"
+    settings = _prepare(
+        ctx, connects_to_store=True, extra_options=options, extra_flags=flags
+    )
+    run_listener = _part_function(
+        "f1dash_tui.ingest.service", "run_listener", "UDP ingest"
+    )
+    status_stream = sys.stderr if sys.stderr.isatty() else None
+    with _stop_on_signals() as stop_event:
+        run_listener(settings, status_stream=status_stream, stop_event=stop_event)
+
+
+def _listen_options(
+    listen: tuple[str, int] | None,
+) -> tuple[dict[str, Any], dict[str, str]]:
+    if listen is None:
+        return {}, {}
+    host, port = listen
+    options: dict[str, Any] = {
+        "ingest.listen_host": host,
+        "ingest.listen_port": port,
+    }
+    return options, dict.fromkeys(options, "--listen")
+
+
+@cli.command(context_settings=CONTEXT_SETTINGS)
+@click.argument("pcap_file", metavar="FILE.pcap", type=click.Path(path_type=Path))
+@click.option(
+    "--listen",
+    type=HostPort(),
+    default=None,
+    show_default=f"0.0.0.0:{GAME_DEFAULT_PORT} (ingest.listen_host/listen_port)",
+    help="UDP address to receive the game's telemetry on.",
+)
+@click.option(
+    "--duration",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    show_default="until Ctrl-C",
+    help="Stop after this many seconds.",
+)
+@click.pass_context
+def record(
+    ctx: click.Context,
+    pcap_file: Path,
+    listen: tuple[str, int] | None,
+    duration: float | None,
+) -> None:
+    """Record the game's UDP datagrams with their times to a pcap file."""
+    options, flags = _listen_options(listen)
+    settings = _prepare(
+        ctx, connects_to_store=False, extra_options=options, extra_flags=flags
+    )
+    record_udp = _part_function("f1dash_tui.ingest.service", "record_udp", "recording")
+    with _stop_on_signals() as stop_event:
+        timer = None
+        if duration is not None:
+            timer = threading.Timer(duration, stop_event.set)
+            timer.daemon = True
+            timer.start()
+        try:
+            count = record_udp(settings, pcap_file, stop_event=stop_event)
+        finally:
+            if timer is not None:
+                timer.cancel()
+    click.echo(f"recorded {count} datagrams to {pcap_file}", err=True)
+
+
+@cli.command(context_settings=CONTEXT_SETTINGS)
+@click.argument(
+    "pcap_file",
+    metavar="FILE.pcap",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+)
+@click.option(
+    "--to-udp",
+    type=HostPort(),
+    default=None,
+    show_default="into the configured store",
+    help="Send the datagrams to this UDP address instead of the store.",
+)
+@click.option(
+    "--speed",
+    type=click.FloatRange(min=0, min_open=True),
+    default=1.0,
+    help="Times the recorded pace.",
+)
+@click.option(
+    "--as-fast-as-possible",
+    is_flag=True,
+    help="Ignore the recorded times.",
+)
+@click.pass_context
+def replay(
+    ctx: click.Context,
+    pcap_file: Path,
+    to_udp: tuple[str, int] | None,
+    speed: float,
+    as_fast_as_possible: bool,
+) -> None:
+    """Replay a capture into the store or to UDP, at its recorded pace."""
+    if as_fast_as_possible and _typed(ctx, "speed"):
+        raise click.UsageError("--speed and --as-fast-as-possible exclude each other")
+    pace: float | None = None if as_fast_as_possible else speed
+    if to_udp is not None:
+        _prepare(ctx, connects_to_store=False)
+        replay_to_udp = _part_function(
+            "f1dash_tui.ingest.service", "replay_to_udp", "replay"
+        )
+        host, port = to_udp
+        count = replay_to_udp(pcap_file, host, port, speed=pace)
+        click.echo(f"sent {count} datagrams to {host}:{port}", err=True)
+        return
+    settings = _prepare(ctx, connects_to_store=True)
+    replay_to_store = _part_function(
+        "f1dash_tui.ingest.service", "replay_to_store", "replay"
+    )
+    open_store = _part_function("f1dash_tui.store", "open_store", "the store")
+    store = open_store(settings.store)
+    try:
+        with _stop_on_signals() as stop_event:
+            stats = replay_to_store(
+                pcap_file, store, speed=pace, stop_event=stop_event, source="replay"
+            )
+    finally:
+        store.close()
+    click.echo(f"replayed {pcap_file} into {_store_label(settings)}: {stats}", err=True)
+
+
+@cli.command(context_settings=CONTEXT_SETTINGS)
+@click.option("--cars", type=click.IntRange(1, 22), default=22, help="Cars on track.")
+@click.option("--laps", type=click.IntRange(min=1), default=5, help="Race laps.")
+@click.option(
+    "--rate",
+    type=click.IntRange(10, 120),
+    default=60,
+    help="Send rate in Hz, as the game's UDP setting.",
+)
+@click.option(
+    "--format",
+    "packet_format",
+    type=click.Choice(["2025", "2026"]),
+    default="2026",
+    help="UDP packet format.",
+)
+@click.option("--seed", type=int, default=1, help="Random seed (same seed, same race).")
+@click.option(
+    "--to-udp",
+    type=HostPort(),
+    default=None,
+    show_default="into the configured store",
+    help="Send to this UDP address at race pace.",
+)
+@click.option(
+    "--pcap",
+    "pcap_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write a pcap file instead of the store.",
+)
+@click.option(
+    "--speed",
+    type=click.FloatRange(min=0, min_open=True),
+    default=1.0,
+    help="With --to-udp: times race pace (the store and pcap get it at once).",
+)
+@click.pass_context
+def simulate(
+    ctx: click.Context,
+    cars: int,
+    laps: int,
+    rate: int,
+    packet_format: str,
+    seed: int,
+    to_udp: tuple[str, int] | None,
+    pcap_file: Path | None,
+    speed: float,
+) -> None:
+    """Generate a synthetic race into the store, UDP or a pcap file.
+
+    The session is marked synthetic in the store.
+    """
+    if to_udp is not None and pcap_file is not None:
+        raise click.UsageError("--to-udp and --pcap exclude each other")
+    from f1dash_tui import simulate_feed
+
+    request = simulate_feed.RaceRequest(
+        cars=cars, laps=laps, rate_hz=rate, packet_format=int(packet_format), seed=seed
+    )
+    into_store = to_udp is None and pcap_file is None
+    settings = _prepare(ctx, connects_to_store=into_store)
+    with _stop_on_signals() as stop_event:
+        if to_udp is not None:
+            host, port = to_udp
+            count = simulate_feed.simulated_race_to_udp(
+                request, host, port, speed=speed, stop_event=stop_event
+            )
+            click.echo(f"sent {count} datagrams to {host}:{port}", err=True)
+        elif pcap_file is not None:
+            count = simulate_feed.simulated_race_to_pcap(
+                request, pcap_file, stop_event=stop_event
+            )
+            click.echo(f"wrote {count} datagrams to {pcap_file}", err=True)
+        else:
+            open_store = _part_function("f1dash_tui.store", "open_store", "the store")
+            store = open_store(settings.store)
+            try:
+                stats = simulate_feed.simulated_race_into_store(
+                    store, request=request, speed=None, stop_event=stop_event
+                )
+            finally:
+                store.close()
+            click.echo(f"simulated into {_store_label(settings)}: {stats}", err=True)
+
+
+@cli.group(context_settings=CONTEXT_SETTINGS)
+def config() -> None:
+    """Inspect the configuration."""
+
+
+@config.command("show", context_settings=CONTEXT_SETTINGS)
+@click.pass_context
+def config_show(ctx: click.Context) -> None:
+    """Print the effective configuration, each value's source, secrets redacted."""
+    state: CliState = ctx.ensure_object(CliState)
+    loaded = state.load()
+    found = "" if loaded.config_file_found else " (not found: defaults apply)"
+    click.echo(f"# config file: {loaded.config_path}{found}")
+    click.echo("# precedence: default < file < env < option")
+    rows = effective_values(loaded)
+    width = max(len(key) + 3 + len(shown) for key, shown, _ in rows)
+    for key, shown, source in rows:
+        assignment = f"{key} = {shown}"
+        click.echo(f"{assignment:<{width}}  # {source}")
+
+
+@cli.command(context_settings=CONTEXT_SETTINGS)
+@click.pass_context
+def doctor(ctx: click.Context) -> None:
+    """Check store, UDP port, terminal and versions (non-zero if wrong)."""
+    settings = _prepare(ctx, connects_to_store=True)
+    from f1dash_tui.doctor import run_checks
+
+    report = run_checks(settings)
+    for line in report.lines():
+        click.echo(line)
+    ctx.exit(0 if report.ok else 1)
 
 
 def main() -> None:

@@ -1,0 +1,167 @@
+"""``f1dash-tui demo``: the dashboard on a throwaway store fed in the same process.
+
+A temporary SQLite store is created, a background thread replays the bundled real
+capture into it at its recorded pace (or runs the synthetic race), and the dashboard
+opens on it. Quitting stops the thread and deletes the store.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import logging
+import tempfile
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from f1dash_tui.errors import F1DashError
+from f1dash_tui.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+BUNDLED_CAPTURE_NAME = "melbourne-2026-race.pcap"
+SOURCE_LABEL_REAL = "real capture: Melbourne 2026 (F1 25)"
+SOURCE_LABEL_SYNTHETIC = "synthetic race"
+FEED_JOIN_TIMEOUT_S = 5.0
+"""How long quitting waits for the feed thread: one paced sleep is at most ~20 ms and
+a write batch at most ~100 ms, so 5 s only runs out if the store hangs."""
+
+
+class DemoError(F1DashError):
+    """The demo's feed failed (the message says why)."""
+
+
+@contextmanager
+def bundled_capture() -> Iterator[Path]:
+    """A filesystem path to the bundled real capture (also from a zipped install)."""
+    resource = resources.files("f1dash_tui") / "data" / BUNDLED_CAPTURE_NAME
+    if not resource.is_file():
+        raise DemoError(f"the bundled capture {BUNDLED_CAPTURE_NAME} is missing")
+    with resources.as_file(resource) as path:
+        yield Path(path)
+
+
+def demo_settings(settings: Settings, store_dir: Path) -> Settings:
+    """The user's settings with the store swapped for a SQLite file in ``store_dir``."""
+    store = dataclasses.replace(
+        settings.store, kind="sqlite", sqlite_path=store_dir / "demo.sqlite3"
+    )
+    return dataclasses.replace(settings, store=store)
+
+
+class DemoFeed(threading.Thread):
+    """Feeds the demo store from a background thread until stopped or finished.
+
+    The thread opens its own store connection (SQLite connections belong to the thread
+    that made them); the dashboard reads through another.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        capture_path: Path | None,
+        loop: bool,
+        speed: float | None,
+    ) -> None:
+        super().__init__(name="demo-feed", daemon=True)
+        self._settings = settings
+        self._capture_path = capture_path
+        self._loop = loop
+        self._speed = speed
+        self.stop_event = threading.Event()
+        self.error: BaseException | None = None
+        self.passes_completed = 0
+
+    def run(self) -> None:
+        try:
+            self._feed()
+        except Exception as error:  # reported to the user after the app exits
+            logger.exception("demo feed failed")
+            self.error = error
+
+    def stop(self) -> None:
+        self.stop_event.set()
+        self.join(FEED_JOIN_TIMEOUT_S)
+        if self.is_alive():
+            logger.warning("demo feed did not stop within %.0f s", FEED_JOIN_TIMEOUT_S)
+
+    def _feed(self) -> None:
+        from f1dash_tui.store import open_store
+
+        store = open_store(self._settings.store)
+        try:
+            salt = 0
+            while not self.stop_event.is_set():
+                self._one_pass(store, salt)
+                if self.stop_event.is_set():
+                    break
+                self.passes_completed += 1
+                logger.info("demo pass %d finished", self.passes_completed)
+                if not self._loop:
+                    break
+                # A new salt makes the replayed capture a new session, as a new race.
+                salt += 1
+        finally:
+            store.close()
+
+    def _one_pass(self, store: Any, salt: int) -> None:
+        service = importlib.import_module("f1dash_tui.ingest.service")
+        if self._capture_path is not None:
+            service.replay_to_store(
+                self._capture_path,
+                store,
+                speed=self._speed,
+                session_uid_salt=salt,
+                stop_event=self.stop_event,
+                source="demo",
+            )
+            return
+        from f1dash_tui.simulate_feed import simulated_race_into_store
+
+        simulated_race_into_store(
+            store,
+            speed=self._speed,
+            seed=1 + salt,
+            stop_event=self.stop_event,
+        )
+
+
+def run_demo(
+    settings: Settings, *, loop: bool, simulate: bool, speed: float | None
+) -> None:
+    """Run the demo until the user quits the dashboard."""
+    try:
+        app_module = importlib.import_module("f1dash_tui.ui.app")
+    except ImportError as error:
+        raise DemoError(
+            f"the dashboard is not available in this build ({error})"
+        ) from error
+    from f1dash_tui.store import open_store
+
+    label = SOURCE_LABEL_SYNTHETIC if simulate else SOURCE_LABEL_REAL
+    with tempfile.TemporaryDirectory(prefix="f1dash-demo-") as store_dir:
+        settings = demo_settings(settings, Path(store_dir))
+        # Create the schema before the dashboard opens its own (reading) connection.
+        open_store(settings.store).close()
+        with bundled_capture() as capture_path:
+            feed = DemoFeed(
+                settings,
+                capture_path=None if simulate else capture_path,
+                loop=loop,
+                speed=speed,
+            )
+            feed.start()
+            try:
+                app = app_module.create_app(settings, store=None, source_label=label)
+                app.run()
+            finally:
+                feed.stop()
+    if feed.error is not None:
+        if isinstance(feed.error, F1DashError):
+            raise feed.error
+        raise DemoError(f"the demo feed failed: {feed.error}") from feed.error

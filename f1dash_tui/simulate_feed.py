@@ -1,0 +1,115 @@
+"""Send a synthetic race (the simulator's datagrams) to a store, UDP or a pcap file.
+
+Used by ``f1dash-tui simulate`` and ``f1dash-tui demo --simulate``. The simulator
+yields ``(session_time_s, datagram)``; pacing uses those times.
+"""
+
+from __future__ import annotations
+
+import importlib
+import threading
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from f1dash_tui.errors import F1DashError
+
+
+class SimulationUnavailableError(F1DashError):
+    """The simulator or the ingest service is missing from this build."""
+
+
+@dataclass(frozen=True)
+class RaceRequest:
+    """What the user asked the simulator for."""
+
+    cars: int = 22
+    laps: int = 5
+    rate_hz: int = 60
+    packet_format: int = 2026
+    seed: int = 1
+
+
+def _module(name: str, what: str) -> Any:
+    try:
+        return importlib.import_module(name)
+    except ImportError as error:
+        raise SimulationUnavailableError(
+            f"{what} is not available in this build ({error})"
+        ) from error
+
+
+def simulated_datagrams(request: RaceRequest) -> Iterator[tuple[float, bytes]]:
+    """The simulator's ``(session_time_s, datagram)`` stream for ``request``."""
+    simulator = _module("f1dash_tui.telemetry.simulator", "the simulator")
+    options = simulator.SimulationOptions(
+        cars=request.cars,
+        laps=request.laps,
+        rate_hz=request.rate_hz,
+        packet_format=request.packet_format,
+        seed=request.seed,
+    )
+    datagrams: Iterator[tuple[float, bytes]] = simulator.simulate(options)
+    return datagrams
+
+
+def _paced(
+    timed: Iterable[tuple[float, bytes]],
+    speed: float | None,
+    stop_event: threading.Event | None,
+) -> Iterator[tuple[float, bytes]]:
+    from f1dash_tui.telemetry.replay import paced
+
+    return paced(timed, speed, stop_event=stop_event)
+
+
+def simulated_race_into_store(
+    store: Any,
+    *,
+    request: RaceRequest | None = None,
+    speed: float | None,
+    seed: int | None = None,
+    stop_event: threading.Event | None = None,
+) -> Any:
+    """Ingest a synthetic race into ``store``, paced by ``speed`` (None: at once)."""
+    request = request or RaceRequest()
+    if seed is not None:
+        request = RaceRequest(
+            request.cars, request.laps, request.rate_hz, request.packet_format, seed
+        )
+    service = _module("f1dash_tui.ingest.service", "the ingest service")
+    timed = _paced(simulated_datagrams(request), speed, stop_event)
+    return service.ingest_datagrams(timed, store, source="simulator")
+
+
+def simulated_race_to_udp(
+    request: RaceRequest,
+    host: str,
+    port: int,
+    *,
+    speed: float | None,
+    stop_event: threading.Event | None = None,
+) -> int:
+    """Send a synthetic race to ``host:port`` at ``speed`` x race pace; the count."""
+    from f1dash_tui.telemetry.replay import send_udp
+
+    return send_udp(
+        simulated_datagrams(request), host, port, speed=speed, stop_event=stop_event
+    )
+
+
+def simulated_race_to_pcap(
+    request: RaceRequest, pcap_path: Path, *, stop_event: threading.Event | None = None
+) -> int:
+    """Write a synthetic race to a pcap file (timestamps = session time); the count."""
+    from f1dash_tui.telemetry.pcap import PcapWriter
+
+    written = 0
+    with PcapWriter(pcap_path) as writer:
+        for session_time_s, datagram in simulated_datagrams(request):
+            if stop_event is not None and stop_event.is_set():
+                break
+            writer.write(session_time_s, datagram)
+            written += 1
+    return written
