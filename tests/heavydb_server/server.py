@@ -1,0 +1,170 @@
+"""A HeavyDB-wire-compatible TCP server: Thrift binary protocol, buffered transport.
+
+pyheavydb's ``connect(protocol="binary")`` opens a ``TSocket`` wrapped in a
+``TBufferedTransport`` and speaks ``TBinaryProtocolAccelerated``; this server answers on
+the same stack with the Processor generated from HeavyDB's service definition. It
+listens on loopback only, on an ephemeral port unless told otherwise, serves at most
+``MAX_CLIENTS`` connections at once (one thread each) and stops promptly.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+from pathlib import Path
+
+from heavydb.thrift.Heavy import Processor
+from thrift.protocol.TBinaryProtocol import TBinaryProtocolAccelerated
+from thrift.transport.TSocket import TSocket
+from thrift.transport.TTransport import TBufferedTransport, TTransportException
+
+from .handler import HeavyDBTestHandler
+
+logger = logging.getLogger(__name__)
+
+LOOPBACK = "127.0.0.1"
+MAX_CLIENTS = 32
+"""Enough for a store, an ingest writer and a few viewers; more is refused."""
+
+
+class HeavyDBTestServer:
+    """The test server, run in a background thread of this process.
+
+    Use as a context manager or call ``start()`` / ``stop()``; ``port`` is the bound
+    port (ephemeral when constructed with ``port=0``).
+    """
+
+    def __init__(
+        self,
+        db_path: Path,
+        *,
+        password: str,
+        user: str = "admin",
+        database: str = "heavyai",
+        port: int = 0,
+    ) -> None:
+        self.db_path = Path(db_path)
+        self.user = user
+        self.database = database
+        self._password = password
+        self._requested_port = port
+        self._listener: socket.socket | None = None
+        self._handler: HeavyDBTestHandler | None = None
+        self._accept_thread: threading.Thread | None = None
+        self._clients: dict[socket.socket, threading.Thread] = {}
+        self._clients_lock = threading.Lock()
+        self._stopping = threading.Event()
+        self.port = 0
+
+    def __repr__(self) -> str:
+        return f"HeavyDBTestServer({LOOPBACK}:{self.port}, db={self.db_path})"
+
+    @property
+    def host(self) -> str:
+        """The address the server listens on (loopback)."""
+        return LOOPBACK
+
+    def __enter__(self) -> HeavyDBTestServer:
+        self.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()
+
+    def start(self) -> HeavyDBTestServer:
+        """Bind, open the SQLite file and serve in a daemon thread."""
+        self._handler = HeavyDBTestHandler(
+            self.db_path,
+            user=self.user,
+            password=self._password,
+            database=self.database,
+        )
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind((LOOPBACK, self._requested_port))
+        listener.listen(MAX_CLIENTS)
+        self._listener = listener
+        self.port = listener.getsockname()[1]
+        self._stopping.clear()
+        self._accept_thread = threading.Thread(
+            target=self._accept_loop, name=f"heavydb-test-{self.port}", daemon=True
+        )
+        self._accept_thread.start()
+        logger.info("HeavyDB test server listening on %s:%d", LOOPBACK, self.port)
+        return self
+
+    def serve_forever(self) -> None:
+        """Block until ``stop()`` is called (used by the subprocess entry point)."""
+        self._stopping.wait()
+
+    def stop(self) -> None:
+        """Stop accepting, drop every client connection and close the SQLite file."""
+        self._stopping.set()
+        if self._listener is not None:
+            # shutdown() wakes the thread blocked in accept() on Linux.
+            try:
+                self._listener.shutdown(socket.SHUT_RDWR)
+            except OSError as error:
+                logger.debug("listener shutdown: %s", error)
+            self._listener.close()
+        if self._accept_thread is not None:
+            self._accept_thread.join(timeout=5)
+        with self._clients_lock:
+            clients = list(self._clients.items())
+        for client, _thread in clients:
+            try:
+                client.shutdown(socket.SHUT_RDWR)
+            except OSError as error:
+                logger.debug("client shutdown: %s", error)
+        for _client, thread in clients:
+            thread.join(timeout=5)
+        if self._handler is not None:
+            self._handler.close()
+            self._handler = None
+        self._listener = None
+        self._accept_thread = None
+
+    def _accept_loop(self) -> None:
+        assert self._listener is not None
+        while not self._stopping.is_set():
+            try:
+                client, _address = self._listener.accept()
+            except OSError:
+                if self._stopping.is_set():
+                    return
+                logger.exception("accept failed")
+                continue
+            with self._clients_lock:
+                if len(self._clients) >= MAX_CLIENTS:
+                    logger.warning("refusing a client: %d connected", MAX_CLIENTS)
+                    client.close()
+                    continue
+                thread = threading.Thread(
+                    target=self._serve_client,
+                    args=(client,),
+                    name=f"heavydb-test-client-{self.port}",
+                    daemon=True,
+                )
+                self._clients[client] = thread
+            thread.start()
+
+    def _serve_client(self, client: socket.socket) -> None:
+        assert self._handler is not None
+        processor = Processor(self._handler)
+        thrift_socket = TSocket()
+        thrift_socket.setHandle(client)
+        transport = TBufferedTransport(thrift_socket)
+        protocol = TBinaryProtocolAccelerated(transport)
+        try:
+            while not self._stopping.is_set():
+                processor.process(protocol, protocol)
+        except TTransportException as error:
+            # The usual end: the client closed the connection or stop() shut it.
+            logger.debug("client disconnected: %s", error)
+        except OSError as error:
+            logger.debug("client connection ended: %s", error)
+        finally:
+            with self._clients_lock:
+                self._clients.pop(client, None)
+            client.close()
