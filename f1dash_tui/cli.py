@@ -553,6 +553,7 @@ def replay(
     if as_fast_as_possible and _typed(ctx, "speed"):
         raise click.UsageError("--speed and --as-fast-as-possible exclude each other")
     pace: float | None = None if as_fast_as_possible else speed
+    _check_capture(pcap_file)
     if to_udp is not None:
         _prepare(ctx, connects_to_store=False)
         replay_to_udp = _part_function(
@@ -576,6 +577,12 @@ def replay(
     finally:
         store.close()
     click.echo(f"replayed {pcap_file} into {_store_label(settings)}: {stats}", err=True)
+
+
+def _check_capture(pcap_file: Path) -> None:
+    """Fail now, in one line, if the file is not a capture (before any store opens)."""
+    read_pcap = _part_function("f1dash_tui.telemetry.pcap", "read_pcap", "pcap reading")
+    read_pcap(pcap_file)
 
 
 @cli.command(context_settings=CONTEXT_SETTINGS)

@@ -437,6 +437,9 @@ def _flatten(table: Mapping[str, Any], prefix: str, path: Path, out: dict) -> No
             _flatten(value, f"{dotted}.", path, out)
         elif dotted in KEYS_BY_NAME:
             out[dotted] = value
+        elif isinstance(value, dict) and value:
+            # An unknown table: name its first key, whose nearest match says most.
+            _flatten(value, f"{dotted}.", path, out)
         else:
             raise ConfigError(_unknown_key_message(dotted, path))
 
