@@ -332,11 +332,13 @@ class HeavyDBStore:
             self._connection = self._connect()
         return self._connection
 
-    def _call(self, doing: str, action: Any) -> Any:
+    def _call(self, doing: str, action: Any, *, idempotent: bool = False) -> Any:
         """Run ``action(connection)``; reconnect once when the session went stale.
 
         A server restart invalidates sessions ("Session not valid"): the server
         checks the session before doing anything, so one retry cannot double a write.
+        A broken connection is retried once only for ``idempotent`` calls (reads):
+        a load whose reply was lost may have been applied.
         """
         for attempt in (1, 2):
             connection = self._ensure_connection()
@@ -344,6 +346,9 @@ class HeavyDBStore:
                 return action(connection)
             except self._transport_errors as error:
                 self._discard_connection()
+                if idempotent and attempt == 1:
+                    log.info("HeavyDB connection to %s broke; retrying", self.where)
+                    continue
                 raise self._unavailable(doing, type(error).__name__) from None
             except Exception as error:
                 message = _one_line(getattr(error, "error_msg", None) or error)
@@ -365,6 +370,7 @@ class HeavyDBStore:
             self._call(
                 "listing tables",
                 lambda connection: connection._client.get_tables(connection._session),
+                idempotent=True,
             )
         )
 
@@ -476,7 +482,7 @@ class HeavyDBStore:
             cursor.execute(named_sql, values or None)
             return [tuple(row) for row in cursor]
 
-        return list(self._call("querying", run))
+        return list(self._call("querying", run, idempotent=True))
 
     def fetch(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """Run one parameterised SELECT (``?`` placeholders) and return its rows."""

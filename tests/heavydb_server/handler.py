@@ -20,6 +20,7 @@ import secrets
 import sqlite3
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
@@ -140,6 +141,9 @@ class HeavyDBTestHandler:
         self._password = password
         self._database = database
         self._sessions: dict[str, str] = {}
+        self.calls: Counter[str] = Counter()
+        """Service calls served, by name (sql_execute by statement verb), for tests
+        that check how a client talks to the server (bulk loads, not row INSERTs)."""
         self._lock = threading.Lock()
         self._started_unix_s = int(time.time())
         self._db = sqlite3.connect(
@@ -300,6 +304,8 @@ class HeavyDBTestHandler:
         at_most_n: int,
     ) -> TQueryResult:
         self._check_session(session)
+        verb = query.split(None, 1)[0].upper() if query.strip() else ""
+        self.calls[f"sql_execute:{verb}"] += 1
         started = time.perf_counter()
         with self._lock:
             try:
@@ -422,6 +428,7 @@ class HeavyDBTestHandler:
         column_names: list[str],
     ) -> None:
         self._check_session(session)
+        self.calls["load_table_binary_columnar"] += 1
         with self._lock:
             columns = self._load_target(table_name, column_names, len(cols))
             value_lists = [

@@ -13,6 +13,8 @@ import sys
 import time
 from pathlib import Path
 
+from f1dash_tui.settings import HeavyDBSettings, StoreSettings
+
 from .__main__ import PASSWORD_ENV
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -41,6 +43,19 @@ class HeavyDBServerProcess:
 
     def __repr__(self) -> str:
         return f"HeavyDBServerProcess(127.0.0.1:{self.port}, db={self.db_path})"
+
+    def store_settings(self) -> StoreSettings:
+        """Settings that make ``open_store`` connect to this server."""
+        heavydb = HeavyDBSettings(
+            host=self.host,
+            port=self.port,
+            user=self.user,
+            password=self._password,
+            database=self.database,
+            protocol="binary",
+            connect_timeout_s=2.0,
+        )
+        return StoreSettings(kind="heavydb", heavydb=heavydb)
 
     @property
     def host(self) -> str:

@@ -19,6 +19,8 @@ from thrift.protocol.TBinaryProtocol import TBinaryProtocolAccelerated
 from thrift.transport.TSocket import TSocket
 from thrift.transport.TTransport import TBufferedTransport, TTransportException
 
+from f1dash_tui.settings import HeavyDBSettings, StoreSettings
+
 from .handler import HeavyDBTestHandler
 
 logger = logging.getLogger(__name__)
@@ -59,6 +61,25 @@ class HeavyDBTestServer:
 
     def __repr__(self) -> str:
         return f"HeavyDBTestServer({LOOPBACK}:{self.port}, db={self.db_path})"
+
+    @property
+    def handler(self) -> HeavyDBTestHandler:
+        """The running handler (its ``calls`` counter tells what clients asked)."""
+        assert self._handler is not None, "the server is not running"
+        return self._handler
+
+    def store_settings(self) -> StoreSettings:
+        """Settings that make ``open_store`` connect to this server."""
+        heavydb = HeavyDBSettings(
+            host=self.host,
+            port=self.port,
+            user=self.user,
+            password=self._password,
+            database=self.database,
+            protocol="binary",
+            connect_timeout_s=2.0,
+        )
+        return StoreSettings(kind="heavydb", heavydb=heavydb)
 
     @property
     def host(self) -> str:
