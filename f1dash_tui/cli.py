@@ -267,6 +267,7 @@ GLOBAL_OPTION_KEYS = {
 
 
 @click.group(
+    PROG_NAME,
     cls=F1DashGroup,
     invoke_without_command=True,
     context_settings=CONTEXT_SETTINGS,
@@ -564,12 +565,12 @@ def replay(
         click.echo(f"sent {count} datagrams to {host}:{port}", err=True)
         return
     settings = _prepare(ctx, connects_to_store=True)
-    replay_to_store = _part_function(
-        "f1dash_tui.ingest.service", "replay_to_store", "replay"
-    )
     open_store = _part_function("f1dash_tui.store", "open_store", "the store")
     store = open_store(settings.store)
     try:
+        replay_to_store = _part_function(
+            "f1dash_tui.ingest.service", "replay_to_store", "replay"
+        )
         with _stop_on_signals() as stop_event:
             stats = replay_to_store(
                 pcap_file, store, speed=pace, stop_event=stop_event, source="replay"

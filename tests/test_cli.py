@@ -1,0 +1,493 @@
+"""The command line: help, version, one-line errors, config show, doctor, secrets.
+
+Most tests drive the click group in-process (CliRunner); the ``installed_cli`` tests
+run the real ``f1dash-tui`` console script in a subprocess.
+"""
+
+from __future__ import annotations
+
+import os
+import pty
+import select
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner, Result
+
+from f1dash_tui import __version__
+from f1dash_tui.cli import cli
+from f1dash_tui.store.schema import SCHEMA_VERSION
+
+ERROR_PREFIX = "f1dash-tui: error: "
+
+
+@pytest.fixture
+def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """No F1DASH_* variables; platform dirs under tmp_path (no user config leaks in)."""
+    for name in list(os.environ):
+        if name.startswith("F1DASH_") and name != "F1DASH_TEST_DATA":
+            monkeypatch.delenv(name)
+    dirs = {
+        "XDG_CONFIG_HOME": tmp_path / "config",
+        "XDG_DATA_HOME": tmp_path / "data",
+        "XDG_STATE_HOME": tmp_path / "state",
+    }
+    for name, path in dirs.items():
+        monkeypatch.setenv(name, str(path))
+    return {name: str(path) for name, path in dirs.items()}
+
+
+def run(args: list[str], env: dict[str, str] | None = None) -> Result:
+    return CliRunner().invoke(cli, args, env=env)
+
+
+def assert_one_line_error(result: Result, fragment: str, exit_code: int) -> None:
+    assert result.exit_code == exit_code, (result.stdout, result.stderr)
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(ERROR_PREFIX), lines[0]
+    assert fragment in lines[0]
+    assert "Traceback" not in result.stderr
+    assert result.stdout == ""
+
+
+def free_udp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def closed_tcp_port() -> int:
+    """A loopback TCP port nothing listens on (bound, then released)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def command_paths(group: click.Group, prefix: tuple[str, ...] = ()) -> Iterator[tuple]:
+    for name, command in sorted(group.commands.items()):
+        yield (*prefix, name)
+        if isinstance(command, click.Group):
+            yield from command_paths(command, (*prefix, name))
+
+
+ALL_COMMANDS = [(), *command_paths(cli)]
+
+
+def test_every_documented_subcommand_exists() -> None:
+    names = {" ".join(path) for path in ALL_COMMANDS if path}
+    assert names == {
+        "config",
+        "config show",
+        "demo",
+        "doctor",
+        "ingest",
+        "record",
+        "replay",
+        "simulate",
+    }
+
+
+@pytest.mark.parametrize("path", ALL_COMMANDS, ids=lambda p: " ".join(p) or "top")
+def test_help_for_every_command(path: tuple[str, ...], isolated_env: dict) -> None:
+    result = run([*path, "--help"])
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.startswith(f"Usage: f1dash-tui {' '.join(path)}".rstrip())
+    assert "-h, --help" in result.stdout
+    assert result.stderr == ""
+
+
+@pytest.mark.parametrize(
+    ("path", "shown_defaults"),
+    [
+        ((), ["[default: (sqlite)]", "[default: (6274);", "[default: (0.5);"]),
+        (("demo",), ["[default: 1.0;"]),
+        (("ingest",), ["0.0.0.0:20777"]),
+        (("record",), ["until Ctrl-C"]),
+        (("replay",), ["[default: 1.0;", "into the configured store"]),
+        (("simulate",), ["[default: 22;", "[default: 5;", "[default: 60;", "2026"]),
+    ],
+)
+def test_help_shows_defaults(
+    path: tuple[str, ...], shown_defaults: list[str], isolated_env: dict
+) -> None:
+    text = " ".join(run([*path, "--help"]).stdout.split())
+    for shown in shown_defaults:
+        assert shown in text
+
+
+def test_top_level_help_states_the_precedence(isolated_env: dict) -> None:
+    text = run(["--help"]).stdout
+    assert "default < config file < F1DASH_* environment < command-line option" in text
+    assert "_F1DASH_TUI_COMPLETE" not in text  # completion is documented in the README
+
+
+def test_version(isolated_env: dict) -> None:
+    result = run(["--version"])
+    assert result.exit_code == 0
+    assert result.stdout == f"f1dash-tui, version {__version__}\n"
+
+
+def test_no_password_option_anywhere(isolated_env: dict) -> None:
+    for path in ALL_COMMANDS:
+        text = run([*path, "--help"]).stdout
+        assert "--heavydb-password" not in text
+        assert "--password" not in text
+    result = run(["--heavydb-password", "x", "config", "show"])
+    assert_one_line_error(result, "No such option", 2)
+
+
+@pytest.fixture
+def not_a_pcap(tmp_path: Path) -> Path:
+    path = tmp_path / "notes.pcap"
+    path.write_text("lap times, not a capture\n")
+    return path
+
+
+@pytest.fixture
+def config_with_unknown_key(tmp_path: Path) -> Path:
+    path = tmp_path / "bad.toml"
+    path.write_text('[store]\nsqlite_pth = "x.sqlite3"\n')
+    path.chmod(0o600)
+    return path
+
+
+def test_bad_listen_address(isolated_env: dict) -> None:
+    result = run(["ingest", "--listen", "no-port-here"])
+    assert_one_line_error(result, "Invalid value for '--listen'", 2)
+    result = run(["record", "out.pcap", "--listen", "127.0.0.1:99999"])
+    assert_one_line_error(result, "port must be 1-65535, got 99999", 2)
+
+
+def test_bad_sender_address(isolated_env: dict) -> None:
+    result = run(["ingest", "--allow-sender", "pit-wall"])
+    assert_one_line_error(result, "not an IP address: 'pit-wall'", 2)
+
+
+def test_missing_capture_file(tmp_path: Path, isolated_env: dict) -> None:
+    missing = tmp_path / "missing.pcap"
+    result = run(["replay", str(missing)])
+    assert_one_line_error(result, "does not exist", 2)
+    assert str(missing) in result.stderr
+
+
+def test_file_that_is_not_a_capture(not_a_pcap: Path, isolated_env: dict) -> None:
+    result = run(["replay", str(not_a_pcap)])
+    assert_one_line_error(result, f"{not_a_pcap} is not a pcap or pcapng capture", 1)
+
+
+def test_speed_and_as_fast_as_possible_exclude_each_other(
+    melbourne_pcap: Path, isolated_env: dict
+) -> None:
+    result = run(
+        ["replay", str(melbourne_pcap), "--speed", "2", "--as-fast-as-possible"]
+    )
+    assert_one_line_error(result, "exclude each other", 2)
+
+
+def test_unknown_config_key_is_one_line(
+    config_with_unknown_key: Path, isolated_env: dict
+) -> None:
+    result = run(["--config", str(config_with_unknown_key), "config", "show"])
+    assert_one_line_error(result, "did you mean 'store.sqlite_path'?", 2)
+
+
+def test_debug_adds_the_traceback(
+    config_with_unknown_key: Path, isolated_env: dict
+) -> None:
+    result = run(
+        ["--debug", "--config", str(config_with_unknown_key), "config", "show"]
+    )
+    assert result.exit_code == 2
+    assert "Traceback (most recent call last)" in result.stderr
+    assert "ConfigError" in result.stderr
+    assert result.stderr.splitlines()[-1].startswith(ERROR_PREFIX)
+
+
+def test_heavydb_unreachable_is_one_line(
+    melbourne_pcap: Path, isolated_env: dict
+) -> None:
+    port = closed_tcp_port()
+    env = {
+        "F1DASH_HEAVYDB_PASSWORD": "not-needed",
+        "F1DASH_HEAVYDB_CONNECT_TIMEOUT_S": "2",
+    }
+    args = [
+        "--store",
+        "heavydb",
+        "--heavydb-host",
+        "127.0.0.1",
+        "--heavydb-port",
+        str(port),
+    ]
+    result = run([*args, "replay", str(melbourne_pcap)], env=env)
+    assert_one_line_error(result, f"127.0.0.1:{port}", 1)
+    assert "unreachable" in result.stderr
+    assert "not-needed" not in result.stderr
+
+
+def test_config_show_sources_and_option_precedence(isolated_env: dict) -> None:
+    env = {"F1DASH_STORE_KIND": "heavydb", "F1DASH_UI_THEME": "nord"}
+    result = run(["config", "show"], env=env)
+    assert result.exit_code == 0, result.stderr
+    lines = {line.split(" = ")[0]: line for line in result.stdout.splitlines()}
+    assert '"heavydb"' in lines["store.kind"]
+    assert lines["store.kind"].endswith("# env (F1DASH_STORE_KIND)")
+    assert lines["ui.units"].endswith("# default")
+    # A typed option beats the environment; an untyped one does not.
+    result = run(["--store", "sqlite", "config", "show"], env=env)
+    lines = {line.split(" = ")[0]: line for line in result.stdout.splitlines()}
+    assert '"sqlite"' in lines["store.kind"]
+    assert lines["store.kind"].endswith("# option (--store)")
+    assert '"nord"' in lines["ui.theme"]
+    assert lines["ui.theme"].endswith("# env (F1DASH_UI_THEME)")
+
+
+def test_config_show_names_the_default_file(isolated_env: dict) -> None:
+    result = run(["config", "show"])
+    expected = Path(isolated_env["XDG_CONFIG_HOME"]) / "f1dash-tui" / "config.toml"
+    assert result.stdout.splitlines()[0] == (
+        f"# config file: {expected} (not found: defaults apply)"
+    )
+    expected.parent.mkdir(parents=True)
+    expected.write_text('[ui]\nunits = "imperial"\n')
+    result = run(["config", "show"])
+    assert result.stdout.splitlines()[0] == f"# config file: {expected}"
+    assert 'ui.units = "imperial"' in result.stdout
+    assert f"# file ({expected})" in result.stdout
+
+
+def test_config_show_redacts_the_password(tmp_path: Path, isolated_env: dict) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text('[store.heavydb]\npassword = "file-pa55"\n')
+    path.chmod(0o600)
+    result = run(["--config", str(path), "config", "show"])
+    assert result.exit_code == 0
+    assert "file-pa55" not in result.stdout + result.stderr
+    assert "store.heavydb.password = <redacted>" in result.stdout
+    assert f"# file ({path})" in result.stdout
+    env = {"F1DASH_HEAVYDB_PASSWORD": "env-pa55"}
+    result = run(["--config", str(path), "config", "show"], env=env)
+    assert "env-pa55" not in result.stdout + result.stderr
+    assert "file-pa55" not in result.stdout + result.stderr
+    assert "# env (F1DASH_HEAVYDB_PASSWORD)" in result.stdout
+
+
+def test_permission_warning_on_stderr(tmp_path: Path, isolated_env: dict) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text('[store.heavydb]\npassword = "pa55"\n')
+    path.chmod(0o644)
+    result = run(["--config", str(path), "config", "show"])
+    assert result.exit_code == 0
+    warning_lines = result.stderr.splitlines()
+    assert len(warning_lines) == 1
+    assert str(path) in warning_lines[0]
+    assert f"chmod 600 {path}" in warning_lines[0]
+    path.chmod(0o600)
+    assert run(["--config", str(path), "config", "show"]).stderr == ""
+
+
+def test_doctor_reports_the_store_schema_version(
+    tmp_path: Path, isolated_env: dict
+) -> None:
+    store_path = tmp_path / "store.sqlite3"
+    from f1dash_tui.settings import StoreSettings
+    from f1dash_tui.store import open_store
+
+    open_store(StoreSettings(kind="sqlite", sqlite_path=store_path)).close()
+    port = free_udp_port()
+    env = {
+        "F1DASH_INGEST_LISTEN_HOST": "127.0.0.1",
+        "F1DASH_INGEST_LISTEN_PORT": str(port),
+    }
+    result = run(["--sqlite-path", str(store_path), "doctor"], env=env)
+    assert result.exit_code == 0, result.stdout
+    lines = {line[7:].split()[0]: line for line in result.stdout.splitlines()[:-1]}
+    assert lines["store"].startswith("[  ok]")
+    assert f"schema version {SCHEMA_VERSION}" in lines["store"]
+    assert lines["udp"].startswith("[  ok]")
+    assert f"127.0.0.1:{port} is free" in lines["udp"]
+    assert f"Python {sys.version_info.major}.{sys.version_info.minor}" in result.stdout
+    assert result.stdout.splitlines()[-1] == "all good"
+
+
+def test_doctor_fails_on_a_busy_port_and_a_broken_store(
+    tmp_path: Path, isolated_env: dict
+) -> None:
+    not_a_store = tmp_path / "notes.sqlite3"
+    not_a_store.write_text("this is not a database " * 100)
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as busy:
+        busy.bind(("127.0.0.1", 0))
+        port = busy.getsockname()[1]
+        env = {
+            "F1DASH_INGEST_LISTEN_HOST": "127.0.0.1",
+            "F1DASH_INGEST_LISTEN_PORT": str(port),
+        }
+        result = run(["--sqlite-path", str(not_a_store), "doctor"], env=env)
+    assert result.exit_code == 1
+    lines = {line[7:].split()[0]: line for line in result.stdout.splitlines()[:-1]}
+    assert lines["udp"].startswith("[FAIL]")
+    assert f"127.0.0.1:{port} in use" in lines["udp"]
+    assert lines["store"].startswith("[FAIL]")
+    assert str(not_a_store) in lines["store"]
+    assert result.stdout.splitlines()[-1] == "2 problem(s) found"
+
+
+def test_doctor_heavydb_unreachable(isolated_env: dict) -> None:
+    port = closed_tcp_port()
+    env = {
+        "F1DASH_HEAVYDB_PASSWORD": "x",
+        "F1DASH_INGEST_LISTEN_PORT": str(free_udp_port()),
+        "F1DASH_INGEST_LISTEN_HOST": "127.0.0.1",
+    }
+    args = [
+        "--store",
+        "heavydb",
+        "--heavydb-host",
+        "127.0.0.1",
+        "--heavydb-port",
+        str(port),
+    ]
+    result = run([*args, "doctor"], env=env)
+    assert result.exit_code == 1
+    store_line = next(line for line in result.stdout.splitlines() if " store " in line)
+    assert store_line.startswith("[FAIL]")
+    assert f"HeavyDB 127.0.0.1:{port}/heavyai" in store_line
+
+
+# --- the installed console script, in real subprocesses -----------------------------
+
+
+@pytest.fixture(scope="module")
+def installed_cli() -> str:
+    found = shutil.which("f1dash-tui") or str(
+        Path(sys.executable).parent / "f1dash-tui"
+    )
+    assert Path(found).exists(), "the f1dash-tui console script is not installed"
+    return found
+
+
+def subprocess_env(isolated_env: dict[str, str], **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("F1DASH_")}
+    env.update(isolated_env)
+    env.update(extra)
+    return env
+
+
+def test_installed_script_version_and_one_line_error(
+    installed_cli: str, tmp_path: Path, isolated_env: dict[str, str]
+) -> None:
+    env = subprocess_env(isolated_env)
+    done = subprocess.run(
+        [installed_cli, "--version"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0
+    assert done.stdout == f"f1dash-tui, version {__version__}\n"
+    missing = tmp_path / "nope.pcap"
+    done = subprocess.run(
+        [installed_cli, "replay", str(missing)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1
+    assert done.stderr.startswith(ERROR_PREFIX)
+    assert "does not exist" in done.stderr
+
+
+def test_installed_script_keeps_the_password_out_of_output_and_args(
+    installed_cli: str, tmp_path: Path, isolated_env: dict[str, str]
+) -> None:
+    """The password travels by environment; it shows in no output and no argv."""
+    secret = "Pit-Wall-Secret-42"
+    env = subprocess_env(isolated_env, F1DASH_HEAVYDB_PASSWORD=secret)
+    done = subprocess.run(
+        [installed_cli, "--store", "heavydb", "config", "show"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0
+    assert secret not in done.stdout + done.stderr
+    assert "store.heavydb.password = <redacted>" in done.stdout
+
+    # A command that waits (for a HeavyDB password at a terminal prompt): while it
+    # runs, its argument list holds no secret; the typed password is not echoed.
+    master, slave = pty.openpty()
+    port = closed_tcp_port()
+    log_file = tmp_path / "f1dash.log"
+    env = subprocess_env(isolated_env, F1DASH_INGEST_LISTEN_PORT=str(free_udp_port()))
+    process = subprocess.Popen(
+        [
+            installed_cli,
+            "--log-file",
+            str(log_file),
+            "--log-level",
+            "DEBUG",
+            "--store",
+            "heavydb",
+            "--heavydb-host",
+            "127.0.0.1",
+            "--heavydb-port",
+            str(port),
+            "doctor",
+        ],
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        env=env,
+        close_fds=True,
+    )
+    os.close(slave)
+    try:
+        screen = read_until(master, b"HeavyDB password for admin@127.0.0.1", 30)
+        cmdline = Path(f"/proc/{process.pid}/cmdline").read_bytes().split(b"\0")
+        assert all(secret.encode() not in part for part in cmdline)
+        os.write(master, f"{secret}\n".encode())
+        screen += read_until(master, b"problem(s) found", 30)
+        assert process.wait(timeout=30) == 1
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        os.close(master)
+    text = screen.decode(errors="replace")
+    assert secret not in text
+    assert f"HeavyDB 127.0.0.1:{port}/heavyai" in text
+    if log_file.exists():
+        assert secret not in log_file.read_text(encoding="utf-8")
+
+
+def read_until(fd: int, marker: bytes, timeout_s: float) -> bytes:
+    """Read a pty until ``marker`` appears (or fail after ``timeout_s``)."""
+    received = b""
+    deadline = time.monotonic() + timeout_s
+    while marker not in received:
+        remaining = deadline - time.monotonic()
+        assert remaining > 0, f"{marker!r} not seen; got {received!r}"
+        ready, _, _ = select.select([fd], [], [], remaining)
+        if not ready:
+            continue
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        received += chunk
+    assert marker in received, received
+    return received
