@@ -1,0 +1,329 @@
+"""HeavyDBStore against the HeavyDB test server, through the real pyheavydb client.
+
+What the issue asks of the HeavyDB store: a wrong password is one clear line, an
+unreachable server is StoreUnavailableError, tables are created with HeavyDB types,
+batches go in as columnar bulk loads (never an INSERT per row), NULLs and hostile
+text come back intact, and a server that dies and returns is usable again.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import socket
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+from heavydb.common.ttypes import TDatumType, TEncodingType
+from heavydb.thrift.ttypes import TColumn, TColumnData
+from heavydb_server import HeavyDBServerProcess, HeavyDBTestServer
+
+from f1dash_tui.errors import SchemaVersionError, StoreError, StoreUnavailableError
+from f1dash_tui.settings import HeavyDBSettings, StoreSettings
+from f1dash_tui.store import open_store
+from f1dash_tui.store.heavydb import HeavyDBStore
+from f1dash_tui.store.schema import SCHEMA_VERSION, TABLES, Table
+
+PASSWORD = "Sup3r;Secret'pw"
+
+HOSTILE_NAMES = (
+    'O\'Brien "The Rocket"',
+    "Robert'); DROP TABLE participants;--",
+    "SELECT * FROM laps WHERE 1=1 OR ''=''",
+    "Räikkönen 🏎️🔥 周冠宇",
+    "عبد الله القحطاني",  # right-to-left
+    "C:\\new\\table %s %(name)s :p0 ? ?",
+    "",
+)
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[HeavyDBTestServer]:
+    with HeavyDBTestServer(tmp_path / "heavy.sqlite3", password=PASSWORD) as running:
+        yield running
+
+
+@pytest.fixture
+def store(server: HeavyDBTestServer) -> Iterator[HeavyDBStore]:
+    opened = open_store(server.store_settings())
+    assert isinstance(opened, HeavyDBStore)
+    yield opened
+    opened.close()
+
+
+def _table_batch(table: Table, rows: int, **values: object) -> dict[str, np.ndarray]:
+    """Every stored column of ``table`` with ``rows`` rows: zeros, NaN, "" or given."""
+    batch: dict[str, np.ndarray] = {}
+    for column in table.columns:
+        given = values.get(column.input_name)
+        if given is not None:
+            batch[column.input_name] = np.asarray(given, dtype=column.numpy_dtype)
+        elif column.type == "text":
+            batch[column.input_name] = np.array([""] * rows, dtype=object)
+        elif column.type in ("f4", "f8", "time"):
+            batch[column.input_name] = np.full(rows, np.nan, dtype=column.numpy_dtype)
+        else:
+            batch[column.input_name] = np.zeros(rows, dtype=column.numpy_dtype)
+    return batch
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_wrong_password_is_one_line_and_never_shows_the_password(
+    server: HeavyDBTestServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    settings = server.store_settings()
+    wrong = replace(settings, heavydb=replace(settings.heavydb, password="guess;'pw"))
+    with pytest.raises(StoreError) as caught:
+        open_store(wrong)
+    error = caught.value
+    assert not isinstance(error, StoreUnavailableError)
+    message = str(error)
+    assert "\n" not in message
+    assert f"HeavyDB at 127.0.0.1:{server.port} rejected user 'admin'" in message
+    assert "wrong user name or password" in message
+    assert "guess;'pw" not in message
+    assert error.__cause__ is None and error.__suppress_context__
+    store = open_store(settings)
+    try:
+        assert PASSWORD not in repr(store)
+        assert PASSWORD not in repr(settings)
+    finally:
+        store.close()
+    for record in caplog.records:
+        assert PASSWORD not in record.getMessage()
+        assert "guess;'pw" not in record.getMessage()
+
+
+def test_unreachable_server_is_store_unavailable_in_one_line() -> None:
+    port = _free_port()
+    settings = StoreSettings(
+        kind="heavydb",
+        heavydb=HeavyDBSettings(host="127.0.0.1", port=port, password=PASSWORD),
+    )
+    with pytest.raises(StoreUnavailableError) as caught:
+        open_store(settings)
+    message = str(caught.value)
+    assert "\n" not in message
+    assert f"HeavyDB at 127.0.0.1:{port} is unreachable" in message
+
+
+def test_creates_every_table_with_heavydb_types(
+    server: HeavyDBTestServer, store: HeavyDBStore
+) -> None:
+    assert store.schema_version == SCHEMA_VERSION
+    assert store.table_names() == sorted(TABLES)
+    client, session = store._connection._client, store._connection._session
+    participants = {
+        c.col_name: c.col_type
+        for c in client.get_table_details(session, "participants").row_desc
+    }
+    assert participants["name"].type == TDatumType.STR
+    assert participants["name"].encoding == TEncodingType.DICT
+    assert participants["session_uid"].type == TDatumType.BIGINT
+    assert participants["car_index"].type == TDatumType.SMALLINT
+    sessions = {
+        c.col_name: c.col_type
+        for c in client.get_table_details(session, "sessions").row_desc
+    }
+    assert sessions["started_unix_s"].type == TDatumType.TIMESTAMP
+    assert sessions["started_unix_s"].precision == 3
+    telemetry = {
+        c.col_name: c.col_type
+        for c in client.get_table_details(session, "car_telemetry").row_desc
+    }
+    assert telemetry["speed_kph"].type == TDatumType.FLOAT
+    assert telemetry["engine_rpm"].type == TDatumType.INT
+    assert list(telemetry)[-2:] == ["lap_number", "lap_distance_m"]
+    # Opening again creates nothing and records the version once.
+    again = open_store(server.store_settings())
+    again.close()
+    versions = store.fetch(
+        "SELECT meta_value FROM store_meta WHERE meta_key = ?", ["schema_version"]
+    )
+    assert versions == [(str(SCHEMA_VERSION),)]
+    reader = open_store(server.store_settings(), read_only=True)
+    assert reader.schema_version == SCHEMA_VERSION
+    with pytest.raises(StoreError, match="read-only"):
+        reader.write_batch({})
+    reader.close()
+
+
+def test_read_only_on_an_empty_database_says_what_to_do(
+    server: HeavyDBTestServer,
+) -> None:
+    with pytest.raises(StoreError) as caught:
+        open_store(server.store_settings(), read_only=True)
+    assert "no f1dash-tui store yet" in str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+def test_other_schema_version_is_refused_in_one_line(server: HeavyDBTestServer) -> None:
+    import heavydb
+
+    connection = heavydb.connect(
+        user="admin",
+        password=PASSWORD,
+        host=server.host,
+        port=server.port,
+        dbname="heavyai",
+    )
+    connection.execute(
+        "CREATE TABLE store_meta (meta_key TEXT ENCODING DICT(32), "
+        "meta_value TEXT ENCODING DICT(32))"
+    )
+    connection._client.load_table_binary_columnar(
+        connection._session,
+        "store_meta",
+        [
+            TColumn(data=TColumnData(str_col=["schema_version"]), nulls=[False]),
+            TColumn(data=TColumnData(str_col=["999"]), nulls=[False]),
+        ],
+        ["meta_key", "meta_value"],
+    )
+    connection.close()
+    with pytest.raises(SchemaVersionError) as caught:
+        open_store(server.store_settings())
+    message = str(caught.value)
+    assert "schema version 999" in message and "\n" not in message
+
+
+def test_write_batch_is_columnar_and_reads_back_with_nulls(
+    server: HeavyDBTestServer, store: HeavyDBStore
+) -> None:
+    cars, frames = 22, 3
+    car_index = np.tile(np.arange(cars), frames)
+    frame = np.repeat(np.arange(100, 100 + frames), cars)
+    speed = (200.0 + car_index + frame / 1000).astype("f4")
+    speed[5] = np.nan  # a value the format did not send
+    telemetry = _table_batch(
+        TABLES["car_telemetry"],
+        cars * frames,
+        session_uid=np.full(cars * frames, -4_611_686_018_427_387_904),
+        frame=frame,
+        overall_frame=frame,
+        car_index=car_index,
+        speed_kph=speed,
+        gear=np.full(cars * frames, -1),
+        engine_rpm=np.full(cars * frames, 11_500),
+        lap_number=np.full(cars * frames, 3),
+        lap_distance_m=np.linspace(0.0, 5278.0, cars * frames),
+    )
+    events = _table_batch(
+        TABLES["event"],
+        2,
+        event_code=np.array(["FTLP", "SCAR"], dtype=object),
+        vehicle_index=np.array([7, -1]),
+        lap_time_s=np.array([80.123, np.nan]),
+    )
+    events.pop("event_seq", None)
+    sessions = _table_batch(
+        TABLES["sessions"],
+        1,
+        session_uid=np.array([42]),
+        started_unix_s=np.array([1_767_225_600.25]),
+        source=np.array(["replay:melbourne.pcap"], dtype=object),
+    )
+    calls_before = server.handler.calls.copy()
+    written = store.write_batch(
+        {"car_telemetry": telemetry, "event": events, "sessions": sessions}
+    )
+    assert written == cars * frames + 2 + 1
+    calls = server.handler.calls - calls_before
+    assert calls["load_table_binary_columnar"] == 3
+    assert calls["sql_execute:INSERT"] == 0
+
+    rows = store.fetch(
+        "SELECT car_index, frame, speed_kph, gear, engine_rpm, lap_number, session_uid "
+        "FROM car_telemetry WHERE frame = ? AND car_index IN (?, ?, ?) "
+        "ORDER BY car_index",
+        [np.uint32(100), 0, 5, 21],
+    )
+    assert rows == [
+        (0, 100, pytest.approx(200.1), -1, 11_500, 3, -4_611_686_018_427_387_904),
+        (5, 100, None, -1, 11_500, 3, -4_611_686_018_427_387_904),
+        (21, 100, pytest.approx(221.1), -1, 11_500, 3, -4_611_686_018_427_387_904),
+    ]
+    assert store.fetch("SELECT COUNT(*) FROM car_telemetry") == [(cars * frames,)]
+    assert store.fetch(
+        "SELECT event_seq, event_code, vehicle_index, lap_time_s FROM event "
+        "ORDER BY event_seq"
+    ) == [(1, "FTLP", 7, 80.123), (2, "SCAR", -1, None)]
+    assert store.fetch("SELECT started_unix_s, source FROM sessions") == [
+        (datetime.datetime(2026, 1, 1, 0, 0, 0, 250_000), "replay:melbourne.pcap")
+    ]
+    # event_seq keeps rising across batches and across a reopen.
+    store.write_batch({"event": events})
+    reopened = open_store(server.store_settings())
+    reopened.write_batch({"event": events})
+    reopened.close()
+    seqs = [row[0] for row in store.fetch("SELECT event_seq FROM event ORDER BY 1")]
+    assert seqs == [1, 2, 3, 4, 5, 6]
+
+
+def test_hostile_driver_names_survive_intact(store: HeavyDBStore) -> None:
+    count = len(HOSTILE_NAMES)
+    participants = _table_batch(
+        TABLES["participants"],
+        count,
+        session_uid=np.full(count, 7),
+        car_index=np.arange(count),
+        name=np.array(HOSTILE_NAMES, dtype=object),
+    )
+    store.write_batch({"participants": participants})
+    stored = store.fetch("SELECT car_index, name FROM participants ORDER BY car_index")
+    assert stored == list(enumerate(HOSTILE_NAMES))
+    for car_index, name in enumerate(HOSTILE_NAMES):
+        found = store.fetch(
+            "SELECT car_index FROM participants WHERE name = ? AND session_uid = ?",
+            [name, 7],
+        )
+        assert found == [(car_index,)], name
+    assert store.table_names() == sorted(TABLES)
+
+
+def test_server_killed_is_unavailable_and_restarted_works_again(tmp_path: Path) -> None:
+    process = HeavyDBServerProcess(tmp_path / "heavy.sqlite3", password=PASSWORD)
+    process.start()
+    try:
+        store = open_store(process.store_settings())
+        lap = _table_batch(
+            TABLES["laps"],
+            1,
+            session_uid=[9],
+            lap_number=[1],
+            lap_time_s=[81.5],
+            driver_name=np.array(["Piastri"], dtype=object),
+        )
+        store.write_batch({"laps": lap})
+        process.kill()
+        with pytest.raises(StoreUnavailableError) as caught:
+            store.fetch("SELECT COUNT(*) FROM laps")
+        assert "\n" not in str(caught.value)
+        assert f"127.0.0.1:{process.port}" in str(caught.value)
+        with pytest.raises(StoreUnavailableError) as caught:
+            store.write_batch({"laps": lap})
+        assert caught.value.tables_written == ()  # type: ignore[attr-defined]
+        process.start()
+        assert store.fetch("SELECT driver_name, lap_time_s FROM laps") == [
+            ("Piastri", 81.5)
+        ]
+        store.write_batch({"laps": lap})
+        assert store.fetch("SELECT COUNT(*) FROM laps") == [(2,)]
+        # A restart while idle invalidates the session; the next call reconnects.
+        process.kill()
+        process.start()
+        assert store.fetch("SELECT COUNT(*) FROM laps") == [(2,)]
+        store.write_batch({"laps": lap})
+        assert store.fetch("SELECT COUNT(*) FROM laps") == [(3,)]
+        store.close()
+    finally:
+        process.stop()
