@@ -1,0 +1,68 @@
+"""Timed replay: release timestamped datagrams at their recorded pace (or N times it).
+
+The pace comes from the timestamps alone (capture timestamps for a pcap, session time
+for the simulator): datagram i is released at ``start + (t_i - t_0) / speed`` on the
+monotonic clock. ``speed=None`` releases everything as fast as the consumer takes it.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from typing import TypeVar
+
+Item = TypeVar("Item")
+
+EARLY_TOLERANCE_S = 0.001
+"""Release without sleeping when at most 1 ms early: sleeping that little costs more
+CPU than it buys accuracy (the game's own frame spacing is ~16.7 ms at 60 Hz)."""
+
+
+def paced(
+    timed_items: Iterable[tuple[float, Item]],
+    speed: float | None,
+    *,
+    stop_event: threading.Event | None = None,
+    clock: Callable[[], float] = time.monotonic,
+) -> Iterator[tuple[float, Item]]:
+    """Yield ``(t, item)`` pairs no earlier than their time scaled by ``speed``.
+
+    Timestamps that go backwards (a capture spliced together) are released at once
+    and the pace continues from them. Stops early when ``stop_event`` is set.
+    """
+    if speed is not None and speed <= 0:
+        raise ValueError(f"replay speed must be positive, not {speed}")
+    stop = stop_event or threading.Event()
+    first_t: float | None = None
+    start_clock = 0.0
+    for t, item in timed_items:
+        if stop.is_set():
+            return
+        if speed is not None:
+            if first_t is None or t < first_t:
+                first_t, start_clock = t, clock()
+            delay_s = start_clock + (t - first_t) / speed - clock()
+            if delay_s > EARLY_TOLERANCE_S and stop.wait(delay_s):
+                return
+        yield t, item
+
+
+def send_udp(
+    timed_payloads: Iterable[tuple[float, bytes]],
+    host: str,
+    port: int,
+    *,
+    speed: float | None,
+    stop_event: threading.Event | None = None,
+) -> int:
+    """Send payloads as UDP datagrams to ``host:port`` at their pace; return how many."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sent = 0
+    with socket.socket(family, socket.SOCK_DGRAM) as sock:
+        target = (host, port)
+        for _, payload in paced(timed_payloads, speed, stop_event=stop_event):
+            sock.sendto(payload, target)
+            sent += 1
+    return sent
