@@ -57,7 +57,7 @@ def send_udp(
     speed: float | None,
     stop_event: threading.Event | None = None,
 ) -> int:
-    """Send payloads as UDP datagrams to ``host:port`` at their pace; return how many."""
+    """Send payloads as UDP datagrams to ``host:port`` at their pace; count them."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sent = 0
     with socket.socket(family, socket.SOCK_DGRAM) as sock:
