@@ -12,7 +12,7 @@ import importlib
 import logging
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
@@ -67,8 +67,10 @@ class DemoFeed(threading.Thread):
         capture_path: Path | None,
         loop: bool,
         speed: float | None,
+        on_error: Callable[[str], None] | None = None,
     ) -> None:
         super().__init__(name="demo-feed", daemon=True)
+        self._on_error = on_error
         self._settings = settings
         self._capture_path = capture_path
         self._loop = loop
@@ -80,9 +82,11 @@ class DemoFeed(threading.Thread):
     def run(self) -> None:
         try:
             self._feed()
-        except Exception as error:  # reported to the user after the app exits
+        except Exception as error:  # shown in the app now and on stderr after it
             logger.exception("demo feed failed")
             self.error = error
+            if self._on_error is not None:
+                self._on_error(f"demo feed failed: {error}")
 
     def stop(self) -> None:
         self.stop_event.set()
@@ -121,12 +125,14 @@ class DemoFeed(threading.Thread):
                 source="demo",
             )
             return
-        from f1dash_tui.simulate_feed import simulated_race_into_store
+        from f1dash_tui.simulate_feed import RaceRequest, simulated_race_into_store
 
+        # Each pass of --loop is a different race (seed) and a new session (salt).
         simulated_race_into_store(
             store,
+            request=RaceRequest(seed=1 + salt),
             speed=self._speed,
-            seed=1 + salt,
+            session_uid_salt=salt,
             stop_event=self.stop_event,
         )
 
@@ -149,15 +155,25 @@ def run_demo(
         # Create the schema before the dashboard opens its own (reading) connection.
         open_store(settings.store).close()
         with bundled_capture() as capture_path:
+            app = app_module.create_app(settings, store=None, source_label=label)
+
+            def tell_app(message: str) -> None:
+                try:
+                    app.call_from_thread(
+                        app.notify, message, severity="error", timeout=30
+                    )
+                except RuntimeError:  # the app is not running (yet or any more)
+                    logger.warning("could not show in the app: %s", message)
+
             feed = DemoFeed(
                 settings,
                 capture_path=None if simulate else capture_path,
                 loop=loop,
                 speed=speed,
+                on_error=tell_app,
             )
             feed.start()
             try:
-                app = app_module.create_app(settings, store=None, source_label=label)
                 app.run()
             finally:
                 feed.stop()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import importlib
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -54,33 +54,25 @@ def simulated_datagrams(request: RaceRequest) -> Iterator[tuple[float, bytes]]:
     return datagrams
 
 
-def _paced(
-    timed: Iterable[tuple[float, bytes]],
-    speed: float | None,
-    stop_event: threading.Event | None,
-) -> Iterator[tuple[float, bytes]]:
-    from f1dash_tui.telemetry.replay import paced
-
-    return paced(timed, speed, stop_event=stop_event)
-
-
 def simulated_race_into_store(
     store: Any,
     *,
     request: RaceRequest | None = None,
     speed: float | None,
-    seed: int | None = None,
+    session_uid_salt: int = 0,
     stop_event: threading.Event | None = None,
 ) -> Any:
     """Ingest a synthetic race into ``store``, paced by ``speed`` (None: at once)."""
     request = request or RaceRequest()
-    if seed is not None:
-        request = RaceRequest(
-            request.cars, request.laps, request.rate_hz, request.packet_format, seed
-        )
     service = _module("f1dash_tui.ingest.service", "the ingest service")
-    timed = _paced(simulated_datagrams(request), speed, stop_event)
-    return service.ingest_datagrams(timed, store, source="simulator")
+    return service.ingest_datagrams(
+        simulated_datagrams(request),
+        store,
+        speed=speed,
+        source="simulator",
+        session_uid_salt=session_uid_salt,
+        stop_event=stop_event,
+    )
 
 
 def simulated_race_to_udp(
