@@ -1,0 +1,552 @@
+"""The Textual app: wiring of screens, pollers and the data they share.
+
+``create_app`` is the one factory the CLI and the tests use.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterable
+from functools import partial
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+from textual.app import App, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+
+from f1dash_tui.render.traces import (
+    METRICS,
+    Metric,
+    PlotMarker,
+    SparkStyle,
+    next_metric,
+)
+from f1dash_tui.render.track_map import MapStyle
+from f1dash_tui.settings import Settings
+from f1dash_tui.store import Store
+from f1dash_tui.store.snapshots import LapKey
+from f1dash_tui.ui.live_data import LiveData, append_samples
+from f1dash_tui.ui.messages import (
+    CarUpdate,
+    EventsUpdate,
+    LiveFrame,
+    PollFailed,
+    PollPayload,
+    PollSucceeded,
+    ReferenceUpdate,
+    SlowUpdate,
+)
+from f1dash_tui.ui.pollers import Poller, StoreAccess
+from f1dash_tui.ui.screens.base import DashboardScreen
+from f1dash_tui.ui.screens.best_laps import BestLapsScreen
+from f1dash_tui.ui.screens.compare import CompareScreen
+from f1dash_tui.ui.screens.events import EventsScreen
+from f1dash_tui.ui.screens.help import HelpScreen
+from f1dash_tui.ui.screens.live import LiveScreen
+from f1dash_tui.ui.widgets.timing_tower import TimingTowerTable
+
+SCREEN_ORDER = ("live", "compare", "best", "events")
+SCREEN_TITLES = {
+    "live": "Live",
+    "compare": "Lap compare",
+    "best": "Best laps",
+    "events": "Events",
+}
+POLL_INTERVALS_S = (0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0)
+"""Steps for + and -: 0.1 s is the ingest batch time, below it nothing new arrives."""
+TRAIL_MAX_POINTS = 22 * 3000
+"""Positions kept for the map's outline: ~60 s of 22 cars at 2 polls/s is 2,640 points;
+3,000 per car covers a full lap at the fastest poll interval."""
+EVENTS_KEPT = 2000
+
+
+def _map_style_for_terminal() -> MapStyle:
+    # The Linux console's font has no braille; half blocks exist in its 512-glyph set.
+    return "block" if os.environ.get("TERM") == "linux" else "braille"
+
+
+class F1DashApp(App[None]):
+    """The dashboard: four screens over one set of pollers and one LiveData."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "f1dash-tui"
+    MODES: ClassVar[dict[str, str | Callable[[], Screen[Any]]]] = {
+        "live": LiveScreen,
+        "compare": CompareScreen,
+        "best": BestLapsScreen,
+        "events": EventsScreen,
+    }
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("1", "show_screen('live')", "Live"),
+        Binding("2", "show_screen('compare')", "Compare"),
+        Binding("3", "show_screen('best')", "Best laps"),
+        Binding("4", "show_screen('events')", "Events"),
+        Binding("tab", "next_screen", "Next screen", priority=True),
+        Binding("p", "toggle_pause", "Pause/resume"),
+        Binding("plus,equals_sign", "slower", "Longer poll interval"),
+        Binding("minus", "faster", "Shorter poll interval"),
+        Binding("question_mark", "help", "Keys"),
+        Binding("q", "quit", "Quit"),
+    ]
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        store: Store | None = None,
+        source_label: str = "",
+    ) -> None:
+        super().__init__()
+        self.settings = settings
+        self.source_label = source_label
+        self.store_access = StoreAccess(settings.store, store)
+        self.live = LiveData()
+        self.clock: Callable[[], float] = time.time
+        """Wall clock for data ages; tests fix it so snapshots are repeatable."""
+        self.live_interval_s = settings.ui.live_poll_interval_s
+        self.paused = False
+        self.metric: Metric = METRICS[0]
+        self.map_style: MapStyle = _map_style_for_terminal()
+        self.spark_style: SparkStyle = "block"
+        self.plot_marker: PlotMarker = (
+            "braille" if self.map_style == "braille" else "hd"
+        )
+        self._trail_x: list[np.ndarray] = []
+        self._trail_z: list[np.ndarray] = []
+        self._trail_points = 0
+        self._trail_frame: int | None = None
+        self.refresh_seconds: list[float] = []
+        """How long applying each poll result took on the main thread (benchmark)."""
+        slow = settings.ui.slow_poll_interval_s
+        self.pollers: dict[str, Poller] = {
+            "live": Poller(self, "live", lambda: self.live_interval_s, self._live_job),
+            "car": Poller(self, "car", lambda: self.live_interval_s, self._car_job),
+            "events": Poller(
+                self, "events", lambda: max(1.0, self.live_interval_s), self._events_job
+            ),
+            "slow": Poller(self, "slow", lambda: slow, self._slow_job),
+            "reference": Poller(self, "reference", lambda: slow, self._reference_job),
+        }
+        for poller in self.pollers.values():
+            poller.clock = lambda: self.clock()
+
+    # ----------------------------------------------------------- lifecycle
+    def on_mount(self) -> None:
+        """Theme, first screen, pollers, and a 1 s tick for the age badges."""
+        if self.settings.ui.theme in self.available_themes:
+            self.theme = self.settings.ui.theme
+        self.switch_mode("live")
+        for poller in self.pollers.values():
+            poller.start()
+        self.set_interval(1.0, self._tick_ages, name="ages")
+
+    def on_unmount(self) -> None:
+        """Close the store if the app opened it."""
+        self.store_access.close()
+
+    def _tick_ages(self) -> None:
+        self._show({"status"})
+
+    # ----------------------------------------------------------- poll jobs
+    # Each *_job runs on the main thread and returns a closure for a worker thread.
+    def _live_job(self) -> Callable[[], PollPayload]:
+        def job() -> PollPayload:
+            def query(queries: Any) -> LiveFrame:
+                session = queries.latest_session()
+                if session is None:
+                    return LiveFrame(None, None, None)
+                uid = session.session_uid
+                return LiveFrame(
+                    session, queries.timing_tower(uid), queries.positions(uid)
+                )
+
+            return self.store_access.run(query)
+
+        return job
+
+    def _car_job(self) -> Callable[[], PollPayload] | None:
+        live = self.live
+        row = live.selected_row
+        uid = live.session_uid
+        if row is None or uid is None:
+            return None
+        car, lap = row.car_index, row.lap_number
+        held = live.samples
+        same_lap = (
+            held is not None
+            and held.session_uid == uid
+            and held.car_index == car
+            and held.lap_number == lap
+        )
+        after_frame = held.last_frame if same_lap and held is not None else None
+
+        def job() -> PollPayload:
+            def query(queries: Any) -> CarUpdate:
+                state = queries.car_state(uid, car)
+                samples = queries.car_samples(uid, car, lap, after_frame=after_frame)
+                return CarUpdate(uid, car, lap, after_frame, state, samples)
+
+            return self.store_access.run(query)
+
+        return job
+
+    def _events_job(self) -> Callable[[], PollPayload] | None:
+        uid = self.live.session_uid
+        if uid is None:
+            return None
+        same = self.live.events_session_uid == uid and self.live.events
+        after = self.live.events[-1].event_id if same else None
+
+        def job() -> PollPayload:
+            def query(queries: Any) -> EventsUpdate:
+                events = queries.events(uid, after_event_id=after)
+                return EventsUpdate(uid, after, tuple(events))
+
+            return self.store_access.run(query)
+
+        return job
+
+    def _slow_job(self) -> Callable[[], PollPayload]:
+        track_id = self.live.session.track_id if self.live.session else None
+
+        def job() -> PollPayload:
+            def query(queries: Any) -> SlowUpdate:
+                best = () if track_id is None else tuple(queries.best_laps(track_id))
+                return SlowUpdate(track_id, best, queries.pipeline_health())
+
+            return self.store_access.run(query)
+
+        return job
+
+    def _reference_job(self) -> Callable[[], PollPayload] | None:
+        live = self.live
+        wanted = live.reference_key
+        if wanted is None and live.best_laps:
+            wanted = live.best_laps[0].key
+        if wanted is None:
+            return None
+        if live.reference is not None and live.reference.lap.key == wanted:
+            return None
+
+        def job() -> PollPayload:
+            return self.store_access.run(
+                lambda queries: ReferenceUpdate(queries.reference_lap(wanted))
+            )
+
+        return job
+
+    # ----------------------------------------------------------- results
+    def on_poll_succeeded(self, message: PollSucceeded) -> None:
+        """Apply a poll's snapshots, refresh the screen, schedule the next poll."""
+        started = time.perf_counter()
+        parts = self._apply(message.payload)
+        self.pollers[message.group].finished(ok=True)
+        parts.add("status")
+        self._show(parts)
+        self.refresh_seconds.append(time.perf_counter() - started)
+
+    def on_poll_failed(self, message: PollFailed) -> None:
+        """Keep the last good data, show the error and when the next try is."""
+        self.pollers[message.group].finished(ok=False, error=message.error)
+        self._show({"status"})
+
+    def _apply(self, payload: PollPayload) -> set[str]:
+        live = self.live
+        if isinstance(payload, LiveFrame):
+            return self._apply_live(payload)
+        if isinstance(payload, CarUpdate):
+            held = live.samples
+            if payload.car_index != live.selected_car or (
+                payload.session_uid != live.session_uid
+            ):
+                return set()  # the user moved on while this poll ran
+            if payload.after_frame is None:
+                live.samples = payload.samples
+            elif held is not None and held.last_frame == payload.after_frame:
+                live.samples = append_samples(held, payload.samples)
+            else:
+                return set()  # answered a query made before a reset: drop it
+            live.car_state = payload.state
+            live.bump("car")
+            return {"car"}
+        if isinstance(payload, EventsUpdate):
+            if payload.after_event_id is None:
+                live.events = payload.events
+            else:
+                live.events = (live.events + payload.events)[-EVENTS_KEPT:]
+            live.events_session_uid = payload.session_uid
+            if payload.events or payload.after_event_id is None:
+                live.bump("events")
+                return {"events"}
+            return set()
+        if isinstance(payload, SlowUpdate):
+            changed = payload.best_laps != live.best_laps
+            live.best_laps = payload.best_laps
+            live.best_laps_track_id = payload.track_id
+            live.health = payload.health
+            if changed:
+                live.bump("slow")
+                self.pollers["reference"].poll_soon()
+            return {"slow"}
+        if isinstance(payload, ReferenceUpdate):
+            live.reference = payload.reference
+            live.bump("reference")
+            return {"reference"}
+        return set()
+
+    def _apply_live(self, frame: LiveFrame) -> set[str]:
+        live = self.live
+        parts = {"live"}
+        previous_uid = live.session_uid
+        new_session = frame.session is not None and (
+            frame.session.session_uid != previous_uid
+        )
+        live.session, live.tower, live.positions = (
+            frame.session,
+            frame.tower,
+            frame.positions,
+        )
+        if new_session:
+            live.reset_samples()
+            live.car_state = None
+            live.events = ()
+            live.reference = None if live.reference_key is None else live.reference
+            self._reset_trail()
+            parts |= {"car", "events"}
+            for group in ("car", "events", "slow"):
+                self.pollers[group].poll_soon()
+        held_frame = live.last_sample_frame()
+        if (
+            frame.session is not None
+            and held_frame is not None
+            and frame.session.latest_frame < held_frame
+        ):
+            # Frames went back: a flashback. The held trace is from a future that no
+            # longer happened.
+            live.reset_samples()
+            self._reset_trail()
+            parts.add("car")
+        if (
+            live.tower is not None
+            and live.tower.rows
+            and live.row_for(live.selected_car) is None
+        ):
+            live.selected_car = live.tower.rows[0].car_index
+            live.reset_samples()
+            self.pollers["car"].poll_soon()
+        row = live.selected_row
+        if (
+            row is not None
+            and live.samples is not None
+            and live.samples.lap_number != row.lap_number
+        ):
+            live.reset_samples()
+            parts.add("car")
+        self._add_to_trail(frame)
+        live.bump("live")
+        return parts
+
+    # ----------------------------------------------------------- trail (map outline)
+    def _reset_trail(self) -> None:
+        self._trail_x, self._trail_z, self._trail_points = [], [], 0
+        self._trail_frame = None
+
+    def _add_to_trail(self, frame: LiveFrame) -> None:
+        positions = frame.positions
+        if positions is None or positions.frame == self._trail_frame:
+            return
+        self._trail_frame = positions.frame
+        self._trail_x.append(np.asarray(positions.world_position_x_m, float))
+        self._trail_z.append(np.asarray(positions.world_position_z_m, float))
+        self._trail_points += len(positions.world_position_x_m)
+        while self._trail_points > TRAIL_MAX_POINTS and len(self._trail_x) > 1:
+            self._trail_points -= len(self._trail_x.pop(0))
+            self._trail_z.pop(0)
+
+    def trail(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every car's recent positions as dots (the map's outline before a lap
+        completes). NaN separates frames so no line joins far-apart cars."""
+        if not self._trail_x:
+            return np.empty(0), np.empty(0)
+        # Dots, not lines: each point becomes its own segment via NaN separators.
+        xs = np.concatenate(self._trail_x)
+        zs = np.concatenate(self._trail_z)
+        nan = np.full(len(xs), np.nan)
+        return (
+            np.column_stack([xs, nan]).ravel(),
+            np.column_stack([zs, nan]).ravel(),
+        )
+
+    # ----------------------------------------------------------- screen updates
+    def _show(self, parts: set[str]) -> None:
+        if not self.screen_stack:
+            return  # results can arrive before the first screen is up
+        screen = self.screen
+        if isinstance(screen, DashboardScreen) and screen.is_mounted:
+            screen.show_data(parts)
+
+    def data_age_s(self) -> float | None:
+        """Seconds since ingest last wrote the session on screen."""
+        session = self.live.session
+        if session is None or session.last_packet_unix_s is None:
+            return None
+        return max(0.0, self.clock() - session.last_packet_unix_s)
+
+    def polling_label(self) -> str:
+        """``polling 0.5s`` or ``PAUSED``."""
+        if self.paused:
+            return "PAUSED (p resumes)"
+        return f"polling {self.live_interval_s:g}s"
+
+    def first_error(self) -> str | None:
+        """The first failing poller's error with its retry time, for the header."""
+        now = self.clock()
+        for poller in self.pollers.values():
+            status = poller.status
+            if status.error is not None:
+                retry = (
+                    max(0.0, status.next_try_unix_s - now)
+                    if status.next_try_unix_s
+                    else 0.0
+                )
+                return f"{poller.group}: {status.error} (retry in {retry:.0f}s)"
+        return None
+
+    # ----------------------------------------------------------- user actions
+    def select_car(self, car_index: int) -> None:
+        """Make ``car_index`` the selected car; its trace starts afresh."""
+        if car_index == self.live.selected_car:
+            return
+        self.live.selected_car = car_index
+        self.live.car_state = None
+        self.live.samples = None
+        self.live.bump("car")
+        self.live.bump("live")
+        self._show({"car", "live"})
+        self.pollers["car"].poll_soon()
+
+    def set_reference(self, key: LapKey) -> None:
+        """Use this lap as the lap-compare reference."""
+        self.live.reference_key = key
+        self.pollers["reference"].poll_soon()
+        self.notify(f"reference lap: car {key.car_index} lap {key.lap_number}")
+
+    def cycle_metric(self) -> None:
+        """Next metric on the lap-compare screen."""
+        self.metric = next_metric(self.metric)
+
+    def action_show_screen(self, name: str) -> None:
+        """Switch to one of the four screens."""
+        if name in self.MODES and name != self.current_mode:
+            self.switch_mode(name)
+
+    def action_next_screen(self) -> None:
+        """Tab: the next screen in the order live, compare, best laps, events."""
+        if self.current_mode not in SCREEN_ORDER:
+            return
+        index = SCREEN_ORDER.index(self.current_mode)
+        self.switch_mode(SCREEN_ORDER[(index + 1) % len(SCREEN_ORDER)])
+
+    def action_toggle_pause(self) -> None:
+        """Stop or restart every poller."""
+        self.paused = not self.paused
+        for poller in self.pollers.values():
+            if self.paused:
+                poller.pause()
+            else:
+                poller.resume()
+        self._show({"status"})
+
+    def _step_interval(self, step: int) -> None:
+        steps = POLL_INTERVALS_S
+        nearest = min(
+            range(len(steps)), key=lambda i: abs(steps[i] - self.live_interval_s)
+        )
+        self.live_interval_s = steps[max(0, min(len(steps) - 1, nearest + step))]
+        self.notify(f"live panels poll every {self.live_interval_s:g} s")
+        self._show({"status"})
+
+    def action_slower(self) -> None:
+        """Poll the live panels less often."""
+        self._step_interval(+1)
+
+    def action_faster(self) -> None:
+        """Poll the live panels more often."""
+        self._step_interval(-1)
+
+    def action_help(self) -> None:
+        """Show every key."""
+        self.push_screen(HelpScreen(self.key_sections()))
+
+    def action_cycle_metric(self) -> None:
+        """Next lap-compare metric (from the command palette on any screen)."""
+        self.cycle_metric()
+        self._show({"car"})
+
+    def action_pick_reference(self) -> None:
+        """Open the reference-lap picker (goes to lap compare first)."""
+        self.switch_mode("compare")
+        screen = self.screen
+        if isinstance(screen, CompareScreen):
+            screen.action_pick_reference()
+
+    def key_sections(self) -> list[tuple[str, Iterable[BindingType]]]:
+        """Every screen's bindings, for the help screen."""
+        return [
+            ("everywhere", self.BINDINGS),
+            ("live", LiveScreen.BINDINGS),
+            ("live tower", TimingTowerTable.BINDINGS),
+            ("lap compare", CompareScreen.BINDINGS),
+            ("best laps", BestLapsScreen.BINDINGS),
+            ("events", EventsScreen.BINDINGS),
+        ]
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        """The command palette lists every action of the dashboard."""
+        yield from super().get_system_commands(screen)
+        for name in SCREEN_ORDER:
+            yield SystemCommand(
+                f"Screen: {SCREEN_TITLES[name]}",
+                f"Switch to the {SCREEN_TITLES[name]} screen",
+                partial(self.action_show_screen, name),
+            )
+        yield SystemCommand("Next screen", "Tab", self.action_next_screen)
+        yield SystemCommand("Pause / resume polling", "p", self.action_toggle_pause)
+        yield SystemCommand("Longer poll interval", "+", self.action_slower)
+        yield SystemCommand("Shorter poll interval", "-", self.action_faster)
+        yield SystemCommand(
+            "Cycle metric", "m: lap-compare metric", self.action_cycle_metric
+        )
+        yield SystemCommand(
+            "Pick reference lap",
+            "r: choose the lap-compare reference",
+            self.action_pick_reference,
+        )
+        yield SystemCommand(
+            "Select car under cursor",
+            "Enter on the live screen",
+            self._select_under_cursor,
+        )
+        yield SystemCommand("Help: keys", "?", self.action_help)
+
+    def _select_under_cursor(self) -> None:
+        screen = self.screen
+        if isinstance(screen, LiveScreen):
+            screen.action_select_car()
+
+
+def create_app(
+    settings: Settings, *, store: Store | None = None, source_label: str = ""
+) -> F1DashApp:
+    """The dashboard app on ``store`` (or the configured store, opened read-only).
+
+    ``source_label`` says where the data comes from ("real capture: ...", "synthetic
+    race", "live UDP") and is shown in the header.
+    """
+    return F1DashApp(settings, store=store, source_label=source_label)
+
+
+APP_CSS_PATH = Path(__file__).with_name("app.tcss")

@@ -1,0 +1,1 @@
+"""The dashboard's screens: live, lap compare, best laps, events, help, picker."""

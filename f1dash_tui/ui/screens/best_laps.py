@@ -1,0 +1,102 @@
+"""Best laps: the fastest valid laps at the current track across every session."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.widgets import DataTable, Footer
+
+from f1dash_tui.render import formatting as fmt
+from f1dash_tui.render.palette import tyre_look
+from f1dash_tui.ui import labels
+from f1dash_tui.ui.screens.base import DashboardScreen
+from f1dash_tui.ui.screens.reference_picker import session_label
+from f1dash_tui.ui.widgets.panel_status import show_status
+from f1dash_tui.ui.widgets.session_header import SessionHeader
+
+
+class BestLapsScreen(DashboardScreen):
+    """A table of best laps; Enter makes the lap under the cursor the reference."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("j", "cursor_down", "Down", show=False),
+        Binding("k", "cursor_up", "Up", show=False),
+        Binding("enter", "use_as_reference", "Use as reference"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        """Header, table, footer."""
+        yield SessionHeader(id="best-header")
+        table: DataTable[str] = DataTable(id="best-laps", cursor_type="row")
+        table.border_title = "Best laps at this track"
+        yield table
+        yield Footer()
+
+    def on_mount(self) -> None:
+        """Columns."""
+        self.query_one(DataTable).add_columns(
+            "#",
+            "Time",
+            "Driver",
+            "Session",
+            "Lap",
+            "S1",
+            "S2",
+            "S3",
+            "Tyre",
+            "Weather",
+            "Tags",
+        )
+
+    def action_cursor_down(self) -> None:
+        """Next lap."""
+        self.query_one(DataTable).action_cursor_down()
+
+    def action_cursor_up(self) -> None:
+        """Previous lap."""
+        self.query_one(DataTable).action_cursor_up()
+
+    def action_use_as_reference(self) -> None:
+        """Make the lap under the cursor the lap-compare reference."""
+        table = self.query_one(DataTable)
+        if 0 <= table.cursor_row < len(self.live.best_laps):
+            self.dash.set_reference(self.live.best_laps[table.cursor_row].key)
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        """Enter inside the table."""
+        event.stop()
+        self.action_use_as_reference()
+
+    def show_data(self, parts: set[str]) -> None:
+        """Refill the table when the best laps changed."""
+        super().show_data(parts)
+        table = self.query_one(DataTable)
+        if "slow" in parts:
+            cursor = table.cursor_row
+            table.clear()
+            for rank, lap in enumerate(self.live.best_laps, start=1):
+                table.add_row(
+                    str(rank),
+                    fmt.format_lap_time(lap.lap_time_s),
+                    lap.driver_name,
+                    session_label(lap),
+                    str(lap.key.lap_number),
+                    fmt.format_lap_time(lap.sector1_s),
+                    fmt.format_lap_time(lap.sector2_s),
+                    fmt.format_lap_time(lap.sector3_s),
+                    tyre_look(lap.visual_tyre_compound).name,
+                    labels.weather_name(lap.weather),
+                    lap.tags,
+                )
+            if table.row_count:
+                table.move_cursor(row=min(cursor, table.row_count - 1))
+        app = self.dash
+        show_status(
+            table,
+            app.pollers["slow"].status,
+            data_age_s=None,
+            now_unix_s=app.clock(),
+            paused=app.paused,
+        )

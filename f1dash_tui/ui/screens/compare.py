@@ -1,0 +1,145 @@
+"""Lap compare: the selected car's lap against a reference lap, by lap distance."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.events import Resize
+from textual.widgets import Footer, Static
+
+from f1dash_tui.render import formatting as fmt
+from f1dash_tui.render.traces import compare_plot, time_delta_s
+from f1dash_tui.store.snapshots import LapKey
+from f1dash_tui.ui.screens.base import DashboardScreen
+from f1dash_tui.ui.screens.reference_picker import ReferencePicker
+from f1dash_tui.ui.widgets.compare_view import ComparePlot
+from f1dash_tui.ui.widgets.panel_status import show_status
+from f1dash_tui.ui.widgets.session_header import SessionHeader
+from f1dash_tui.ui.widgets.track_map_view import TrackMapView
+
+
+class CompareScreen(DashboardScreen):
+    """Traces of one metric for the current and the reference lap, plus both lines."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("m", "cycle_metric", "Metric"),
+        Binding("r", "pick_reference", "Reference lap"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        """Header, plot, side column (lap info and map), footer."""
+        yield SessionHeader(id="compare-header")
+        with Horizontal(id="compare-body"):
+            yield ComparePlot(id="compare-plot")
+            with Vertical(id="compare-side"):
+                yield Static(id="compare-info")
+                yield TrackMapView(id="compare-map")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        """Titles."""
+        self.query_one("#compare-plot").border_title = "Lap compare"
+        self.query_one("#compare-info").border_title = "Laps"
+        self.query_one("#compare-map").border_title = "Racing lines"
+
+    def on_resize(self, event: Resize) -> None:
+        """Stack on narrow terminals."""
+        self.set_class(event.size.width < 110, "-narrow")
+        self.show_data({"car", "reference"})
+
+    def action_cycle_metric(self) -> None:
+        """Show the next metric (speed, throttle, brake, gear, RPM, steer)."""
+        self.dash.cycle_metric()
+        self.show_data({"car"})
+
+    def action_pick_reference(self) -> None:
+        """Choose the reference lap from the best laps across sessions."""
+
+        def chosen(key: LapKey | None) -> None:
+            if key is not None:
+                self.dash.set_reference(key)
+
+        self.app.push_screen(ReferencePicker(self.live.best_laps), chosen)
+
+    def info_text(self) -> Text:
+        """Which laps are compared and the running delta."""
+        live = self.live
+        text = Text()
+        text.append(f"metric: {self.dash.metric.label}\n", style="bold")
+        row = live.selected_row
+        if row is not None:
+            text.append(f"current: P{row.position} {row.driver_name} lap ")
+            text.append(f"{row.lap_number}\n")
+        else:
+            text.append("current: no car selected\n")
+        reference = live.reference
+        if reference is not None:
+            lap = reference.lap
+            chosen = "picked" if live.reference_key is not None else "fastest"
+            text.append(
+                f"reference ({chosen}): {lap.driver_name} lap {lap.key.lap_number} "
+                f"{fmt.format_lap_time(lap.lap_time_s)}\n"
+            )
+        else:
+            text.append("reference: no completed valid lap at this track yet\n")
+        delta = (
+            time_delta_s(live.samples, reference.samples)
+            if live.samples is not None and reference is not None
+            else None
+        )
+        text.append("delta: ")
+        text.append(fmt.format_delta(delta), style="bold")
+        if delta is not None:
+            text.append(" (ahead)" if delta < 0 else " (behind)")
+        return text
+
+    def show_data(self, parts: set[str]) -> None:
+        """Redraw plot, info and map when their data changed."""
+        super().show_data(parts)
+        live, app = self.live, self.dash
+        now, age = app.clock(), app.data_age_s()
+        plot = self.query_one(ComparePlot)
+        if parts & {"car", "reference", "live"}:
+            size = plot.content_size
+            if size.width > 10 and size.height > 4:
+                key = (
+                    live.versions["car"],
+                    live.versions["reference"],
+                    app.metric.key,
+                    size.width,
+                    size.height,
+                )
+                track_length = live.session.track_length_m if live.session else 0
+                plot.update(
+                    self.cached(
+                        "plot",
+                        key,
+                        lambda: compare_plot(
+                            live.samples,
+                            live.reference.samples if live.reference else None,
+                            app.metric,
+                            size.width,
+                            size.height,
+                            track_length_m=float(track_length or 0),
+                            marker=app.plot_marker,
+                            colour=not app.no_color,
+                        ),
+                    )
+                )
+            self.query_one("#compare-info", Static).update(self.info_text())
+        show_status(
+            plot,
+            app.pollers["car"].status,
+            data_age_s=age,
+            now_unix_s=now,
+            paused=app.paused,
+        )
+        track_map = self.query_one("#compare-map", TrackMapView)
+        if parts & {"car", "live", "reference"}:
+            size = track_map.content_size
+            if size.width > 2 and size.height > 2:
+                track_map.update(self.map_text(size.width, size.height, compare=True))

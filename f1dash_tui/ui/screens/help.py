@@ -1,0 +1,59 @@
+"""The help screen: every key of every screen, from their BINDINGS."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import ClassVar
+
+from rich.table import Table
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+
+def key_rows(
+    sections: Iterable[tuple[str, Iterable[BindingType]]],
+) -> list[tuple[str, str, str]]:
+    """(where, keys, what) for every binding with a description."""
+    rows = []
+    for where, bindings in sections:
+        for binding in bindings:
+            if not isinstance(binding, Binding) or not binding.description:
+                continue
+            keys = ", ".join(binding.key.split(","))
+            rows.append((where, keys, binding.description))
+    return rows
+
+
+class HelpScreen(ModalScreen[None]):
+    """Lists the keys; any of escape, ? or q closes it."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,question_mark,q", "close", "Close help"),
+    ]
+    DEFAULT_CSS = """
+    HelpScreen { align: center middle; }
+    HelpScreen > #help-keys { width: auto; max-width: 90%; height: auto;
+        max-height: 90%; border: thick $accent; background: $surface; padding: 0 1; }
+    """
+
+    def __init__(self, sections: list[tuple[str, Iterable[BindingType]]]) -> None:
+        super().__init__()
+        self.sections = sections
+
+    def compose(self) -> ComposeResult:
+        """One table of keys."""
+        table = Table(box=None, show_header=True, header_style="bold")
+        table.add_column("screen")
+        table.add_column("keys")
+        table.add_column("does")
+        for where, keys, what in key_rows(self.sections):
+            table.add_row(where, keys, what)
+        box = Static(table, id="help-keys")
+        box.border_title = "Keys (Escape closes; Ctrl+P lists every action)"
+        yield box
+
+    def action_close(self) -> None:
+        """Back to the dashboard."""
+        self.dismiss(None)

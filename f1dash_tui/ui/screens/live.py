@@ -1,0 +1,141 @@
+"""The live screen: header, timing tower, selected car's panel and the track map."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.events import Resize
+from textual.widgets import DataTable, Footer
+
+from f1dash_tui.ui.screens.base import DashboardScreen
+from f1dash_tui.ui.widgets.car_panel import CarPanel, car_panel_renderable
+from f1dash_tui.ui.widgets.panel_status import show_status
+from f1dash_tui.ui.widgets.session_header import SessionHeader
+from f1dash_tui.ui.widgets.timing_tower import TimingTowerTable
+from f1dash_tui.ui.widgets.track_map_view import TrackMapView
+
+NARROW_BELOW_COLUMNS = 120
+"""Under 120 columns the tower (~95 columns) and the side panels cannot sit side by
+side: they stack."""
+SHORT_BELOW_ROWS = 34
+"""Under 34 rows the map has too few rows to read (it needs ~10): it folds away."""
+
+
+class LiveScreen(DashboardScreen):
+    """Everything about the session now."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("down,j", "cursor_down", "Down", show=False),
+        Binding("up,k", "cursor_up", "Up", show=False),
+        Binding("enter", "select_car", "Select car"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        """Header, body (tower + side column), footer."""
+        yield SessionHeader(id="header")
+        with Horizontal(id="live-body"):
+            yield TimingTowerTable(id="tower")
+            with Vertical(id="side"):
+                yield CarPanel(id="car-panel")
+                yield TrackMapView(id="track-map")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        """Titles and the first focus."""
+        self.query_one("#tower").border_title = "Timing"
+        self.query_one("#car-panel").border_title = "Car"
+        self.query_one("#track-map").border_title = "Track"
+        self.query_one(TimingTowerTable).focus()
+
+    def on_resize(self, event: Resize) -> None:
+        """Stack panels on narrow terminals, fold the map on short ones."""
+        self.set_class(event.size.width < NARROW_BELOW_COLUMNS, "-narrow")
+        self.set_class(event.size.height < SHORT_BELOW_ROWS, "-short")
+        self.show_data({"car", "live"})
+
+    def action_cursor_down(self) -> None:
+        """Move the tower's cursor down one car."""
+        self.query_one(TimingTowerTable).action_cursor_down()
+
+    def action_cursor_up(self) -> None:
+        """Move the tower's cursor up one car."""
+        self.query_one(TimingTowerTable).action_cursor_up()
+
+    def action_select_car(self) -> None:
+        """Make the car under the cursor the selected car."""
+        tower = self.query_one(TimingTowerTable)
+        if 0 <= tower.cursor_row < len(tower.car_by_row):
+            self.dash.select_car(tower.car_by_row[tower.cursor_row])
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        """Enter inside the tower (the table's own binding) selects the car too."""
+        event.stop()
+        if event.row_key.value is not None:
+            self.dash.select_car(int(event.row_key.value))
+
+    def show_data(self, parts: set[str]) -> None:
+        """Refresh the panels whose data changed."""
+        super().show_data(parts)
+        live, app = self.live, self.dash
+        now = app.clock()
+        age = app.data_age_s()
+        tower = self.query_one(TimingTowerTable)
+        if "live" in parts and live.tower is not None:
+            tower.show_tower(live.tower, live.selected_car)
+        show_status(
+            tower,
+            app.pollers["live"].status,
+            data_age_s=age,
+            now_unix_s=now,
+            paused=app.paused,
+        )
+        panel = self.query_one(CarPanel)
+        if parts & {"car", "live"}:
+            width = max(20, panel.size.width - 4)
+            compact = self.has_class("-short") and not self.has_class("-narrow")
+            track_length = live.session.track_length_m if live.session else 0
+            key = (
+                live.versions["car"],
+                live.versions["live"],
+                live.selected_car,
+                width,
+                compact,
+            )
+            panel.update(
+                self.cached(
+                    "car",
+                    key,
+                    lambda: car_panel_renderable(
+                        live.selected_row,
+                        live.car_state,
+                        live.samples,
+                        track_length_m=track_length or 5000.0,
+                        width=width,
+                        units=app.settings.ui.units,
+                        spark_style=app.spark_style,
+                        compact=compact,
+                    ),
+                )
+            )
+        show_status(
+            panel,
+            app.pollers["car"].status,
+            data_age_s=age,
+            now_unix_s=now,
+            paused=app.paused,
+        )
+        track_map = self.query_one(TrackMapView)
+        if track_map.display and parts & {"car", "live", "reference"}:
+            size = track_map.content_size
+            if size.width > 2 and size.height > 2:
+                track_map.update(self.map_text(size.width, size.height))
+        show_status(
+            track_map,
+            app.pollers["live"].status,
+            data_age_s=age,
+            now_unix_s=now,
+            paused=app.paused,
+        )

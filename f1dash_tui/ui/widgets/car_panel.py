@@ -1,0 +1,145 @@
+"""The selected car's panel: live values, lap sparklines, tyres, fuel, ERS, damage."""
+
+from __future__ import annotations
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+from textual.widgets import Static
+
+from f1dash_tui.render import formatting as fmt
+from f1dash_tui.render.palette import team_colour, tyre_look
+from f1dash_tui.render.traces import SparkStyle, sparkline_by_distance
+from f1dash_tui.store.snapshots import CarSamples, CarState, TowerRow
+from f1dash_tui.ui import labels
+
+MJ = 1_000_000.0
+
+
+def car_panel_renderable(
+    row: TowerRow | None,
+    state: CarState | None,
+    samples: CarSamples | None,
+    *,
+    track_length_m: float,
+    width: int,
+    units: str,
+    spark_style: SparkStyle = "block",
+    compact: bool = False,
+) -> Group:
+    """The panel's content for this car (pure; cached by the widget)."""
+    if row is None:
+        return Group(Text("no car selected: move with up/down or j/k, Enter selects"))
+    title = Text()
+    title.append("▌", style=team_colour(row.team_id))
+    title.append(f"P{row.position} #{row.race_number} ", style="bold")
+    title.append(row.driver_name, style="bold")
+    title.append(f"  {labels.team_name(row.team_id)}  lap {row.lap_number}")
+    title.append(f"  S{row.sector + 1}")
+    if row.current_lap_invalid:
+        title.append("  X invalid", style="bold")
+    lines: list[Text | Table] = [title]
+
+    live = Text()
+    if state is not None:
+        speed = fmt.format_speed(state.speed_kph, units)
+        live.append(f"Speed {speed}", style="bold")
+        live.append(f"  Gear {fmt.format_gear(state.gear)}")
+        rpm = "—" if state.engine_rpm is None else f"{state.engine_rpm:,}"
+        live.append(f"  RPM {rpm}")
+        live.append(f"  DRS {labels.DRS_STATE.get(state.drs or 0, '—')}")
+        live.append(f" T{fmt.format_percent(state.throttle, is_fraction=True)}")
+        live.append(f" B{fmt.format_percent(state.brake, is_fraction=True)}")
+    else:
+        live.append("waiting for telemetry")
+    lines.append(live)
+
+    spark_width = max(10, width - 6)
+    if samples is not None and len(samples.frame):
+        for label, values, low, high in (
+            ("spd", samples.speed_kph, 0.0, 360.0),
+            ("thr", samples.throttle, 0.0, 1.0),
+            ("brk", samples.brake, 0.0, 1.0),
+        ):
+            spark = Text(f"{label} ")
+            spark.append(
+                sparkline_by_distance(
+                    samples.lap_distance_m,
+                    values,
+                    track_length_m,
+                    spark_width,
+                    low=low,
+                    high=high,
+                    style=spark_style,
+                )
+            )
+            lines.append(spark)
+    else:
+        lines.append(Text("spd (no samples this lap yet)"))
+
+    if state is not None:
+        energy = (
+            "—"
+            if state.ers_store_energy_j is None
+            else f"{state.ers_store_energy_j / MJ:.2f} MJ"
+        )
+        fuel = (
+            "—" if state.fuel_in_tank_kg is None else f"{state.fuel_in_tank_kg:.1f} kg"
+        )
+        laps_left = (
+            ""
+            if state.fuel_remaining_laps is None
+            else f" ({state.fuel_remaining_laps:+.1f} laps)"
+        )
+        tyre = tyre_look(row.visual_tyre_compound)
+        mode = "—" if state.ers_deploy_mode is None else str(state.ers_deploy_mode)
+        lines.append(
+            Text(
+                f"ERS {energy} mode {mode}  Fuel {fuel}{laps_left}"
+                f"  Tyre {tyre.letter} {tyre.name}"
+            )
+        )
+        if not compact:
+            lines.append(_tyre_table(state, units))
+            lines.append(Text(_damage_line(state)))
+    return Group(*lines)
+
+
+def _tyre_table(state: CarState, units: str) -> Table:
+    table = Table.grid(padding=(0, 1))
+    for _ in range(5):
+        table.add_column(justify="right")
+    table.add_row("tyres", "FL", "FR", "RL", "RR")
+    for label, values, fmt_str in (
+        ("surf °", state.tyres_surface_temperature_c, "{:.0f}"),
+        ("inner °", state.tyres_inner_temperature_c, "{:.0f}"),
+        ("wear %", state.tyres_wear_pct, "{:.0f}"),
+        ("brake °", state.brakes_temperature_c, "{:.0f}"),
+    ):
+        rl, rr, fl, fr = fmt.format_wheels(values, fmt_str)
+        table.add_row(label, fl, fr, rl, rr)
+    return table
+
+
+def _damage_line(state: CarState) -> str:
+    parts = [
+        ("FW-L", state.front_left_wing_damage_pct),
+        ("FW-R", state.front_right_wing_damage_pct),
+        ("RW", state.rear_wing_damage_pct),
+        ("floor", state.floor_damage_pct),
+        ("engine", state.engine_damage_pct),
+        ("gearbox", state.gearbox_damage_pct),
+    ]
+    shown = "  ".join(
+        f"{name} {fmt.format_percent(value, is_fraction=False)}"
+        for name, value in parts
+    )
+    return f"damage {shown}"
+
+
+class CarPanel(Static):
+    """The selected car's values; rendered from snapshots by the screen."""
+
+    DEFAULT_CSS = """
+    CarPanel { height: auto; border: round $primary; padding: 0 1; }
+    """

@@ -1,0 +1,63 @@
+"""The header line: track, session, weather, temperatures, laps, safety car, age."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import Static
+
+from f1dash_tui.render.formatting import (
+    format_age,
+    format_clock,
+    format_temperature,
+)
+from f1dash_tui.store.snapshots import SessionInfo, TimingTower
+from f1dash_tui.ui import labels
+
+
+def header_text(
+    session: SessionInfo | None,
+    tower: TimingTower | None,
+    *,
+    source_label: str,
+    data_age_s: float | None,
+    units: str,
+    polling: str,
+    error: str | None,
+) -> Text:
+    """The header's two lines as text (pure, so it is easy to test and cache)."""
+    text = Text(no_wrap=True, overflow="ellipsis")
+    if session is None:
+        text.append("no session in the store yet", style="bold")
+    else:
+        text.append(labels.track_name(session.track_id), style="bold")
+        text.append(f"  {labels.session_type_name(session.session_type)}")
+        text.append(f"  {labels.weather_name(session.weather)}")
+        text.append(
+            f"  air {format_temperature(session.air_temperature_c, units)}"
+            f" track {format_temperature(session.track_temperature_c, units)}"
+        )
+        leader_lap = tower.rows[0].lap_number if tower and tower.rows else None
+        if session.total_laps and session.total_laps > 1 and leader_lap:
+            text.append(f"  lap {leader_lap}/{session.total_laps}", style="bold")
+        else:
+            text.append(f"  {format_clock(session.session_time_left_s)} left")
+        safety_car = labels.SAFETY_CAR.get(session.safety_car_status, "")
+        if safety_car:
+            text.append(f"  [{safety_car}]", style="bold reverse")
+    text.append("\n")
+    text.append(source_label or "store", style="italic")
+    text.append(f"  data {format_age(data_age_s)} old")
+    text.append(f"  {polling}")
+    if error:
+        text.append(f"  ! {error}", style="bold")
+    return text
+
+
+class SessionHeader(Static):
+    """Two lines at the top of every dashboard screen."""
+
+    DEFAULT_CSS = """
+    SessionHeader { height: 2; padding: 0 1; background: $panel; }
+    SessionHeader.-stale { color: $text-muted; }
+    SessionHeader.-error { background: $error 30%; }
+    """
