@@ -1,0 +1,771 @@
+"""The dashboard's queries: one method per panel, returning ``store.snapshots``.
+
+Every query is parameterised (``?`` placeholders, see ``store.base``), runs on both
+backends, and touches only a handful of rows however long the session is: each one
+is an equality lookup on (session_uid, overall_frame[, car_index]) or a range on
+(session_uid, car_index, lap_number, frame), which the SQLite indexes in
+``store.schema`` serve directly. "Latest" always means the highest overall frame,
+which never goes back, so the newest row is never one a flashback superseded.
+
+Flashbacks: samples of a session with frame > to_frame and overall_frame <
+at_overall_frame (a ``rewinds`` row) are superseded. The few rewinds of a session are
+fetched with each trace query and applied with numpy, because HeavyDB does not run
+correlated NOT EXISTS subqueries.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from typing import Any
+
+import numpy as np
+
+from f1dash_tui.errors import StoreError
+from f1dash_tui.store.base import Store
+from f1dash_tui.store.snapshots import (
+    BestLap,
+    CarPositions,
+    CarSamples,
+    CarState,
+    EventRow,
+    LapKey,
+    PipelineHealth,
+    ReferenceLap,
+    SessionInfo,
+    TimingTower,
+    TowerRow,
+    frozen_array,
+)
+
+log = logging.getLogger(__name__)
+
+EVENTS_PER_POLL = 1_000
+"""At most this many events per call; the next call continues from the last id."""
+
+HIDDEN_EVENT_CODES = ("BUTN",)
+"""Button presses arrive many times a second while the player drives: not news."""
+
+_MIN_LAP_TIME_FOR_PACE_S = 5.0
+# Before 2023 the game sends no gaps; they are estimated from the distance between
+# cars at the car's own pace. Under 5 s into a lap the current-lap pace is noise
+# (standing start, pit exit), so the last lap's pace is used instead.
+
+
+def _float(value: Any) -> float | None:
+    """A float, or None for NULL/NaN (SQLite stores NaN as NULL)."""
+    if value is None:
+        return None
+    result = float(value)
+    return None if math.isnan(result) else result
+
+
+def _int(value: Any, missing: int = -1) -> int | None:
+    """An int, or None for NULL and the decoder's "not sent" value."""
+    if value is None:
+        return None
+    result = int(value)
+    return None if result == missing else result
+
+
+def _positive(value: Any) -> float | None:
+    """A time that the game sends as 0 until it is set."""
+    result = _float(value)
+    return result if result is not None and result > 0 else None
+
+
+def _unix_s(value: Any) -> float | None:
+    """Wall-clock seconds from SQLite's REAL or HeavyDB's TIMESTAMP (naive = UTC)."""
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return value.timestamp()
+    return _float(value)
+
+
+def _floats(values: Sequence[Any]) -> np.ndarray:
+    """Float array; numpy turns None (SQL NULL) into NaN."""
+    return np.array(values, dtype="f8")
+
+
+def _lap_time_text(seconds: float) -> str:
+    minutes, rest = divmod(seconds, 60.0)
+    return f"{int(minutes)}:{rest:06.3f}"
+
+
+_TOWER_COLUMNS = (
+    "car_index, frame, session_time_s, car_position, current_lap_num, "
+    "delta_to_race_leader_s, delta_to_car_in_front_s, last_lap_time_s, sector, "
+    "sector1_time_s, sector2_time_s, pit_status, num_pit_stops, penalties_s, "
+    "total_warnings, driver_status, result_status, current_lap_invalid, "
+    "lap_distance_m, total_distance_m, current_lap_time_s"
+)
+
+_TELEMETRY_STATE = (
+    "frame, speed_kph, gear, engine_rpm, drs, throttle, brake, "
+    "tyres_surface_temperature_c_rl, tyres_surface_temperature_c_rr, "
+    "tyres_surface_temperature_c_fl, tyres_surface_temperature_c_fr, "
+    "tyres_inner_temperature_c_rl, tyres_inner_temperature_c_rr, "
+    "tyres_inner_temperature_c_fl, tyres_inner_temperature_c_fr, "
+    "brakes_temperature_c_rl, brakes_temperature_c_rr, "
+    "brakes_temperature_c_fl, brakes_temperature_c_fr"
+)
+
+_STATUS_STATE = (
+    "frame, max_rpm, ers_store_energy_j, ers_deploy_mode, fuel_in_tank_kg, "
+    "fuel_remaining_laps"
+)
+
+_DAMAGE_STATE = (
+    "frame, tyres_wear_pct_rl, tyres_wear_pct_rr, tyres_wear_pct_fl, "
+    "tyres_wear_pct_fr, front_left_wing_damage_pct, front_right_wing_damage_pct, "
+    "rear_wing_damage_pct, floor_damage_pct, engine_damage_pct, gearbox_damage_pct"
+)
+
+_LAP_COLUMNS = (
+    "session_uid, car_index, lap_number, driver_name, team_id, track_id, "
+    "session_type, lap_time_s, sector1_s, sector2_s, sector3_s, "
+    "visual_tyre_compound, weather, tags"
+)
+
+_EVENT_COLUMNS = (
+    "event_seq, frame, session_time_s, event_code, vehicle_index, "
+    "other_vehicle_index, lap_time_s, speed_kph, penalty_type, infringement_type, "
+    "time_s, lap_number, places_gained, num_lights, flashback_frame, "
+    "flashback_session_time_s, safety_car_type, safety_car_event_type, reason"
+)
+
+
+def _at_latest_frame(table: str, columns: str) -> str:
+    """Rows of one car at the table's latest overall frame of a session.
+
+    Parameters: session_uid, car_index, session_uid. The MAX is answered from the
+    end of the (session_uid, overall_frame, car_index) index, the row by one seek.
+    """
+    return (
+        f"SELECT {columns} FROM {table} WHERE session_uid = ? AND car_index = ? "
+        f"AND overall_frame = (SELECT MAX(overall_frame) FROM {table} "
+        "WHERE session_uid = ?)"
+    )
+
+
+class DashboardQueries:
+    """The dashboard's reads, on any Store."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def _fetch(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+        return self.store.fetch(sql, params)
+
+    # -- sessions -----------------------------------------------------------------
+
+    def latest_session(self) -> SessionInfo | None:
+        """The session ingest started most recently, or None for an empty store."""
+        rows = self._fetch(
+            "SELECT session_uid FROM sessions ORDER BY started_unix_s DESC LIMIT 1"
+        )
+        return self.session(int(rows[0][0])) if rows else None
+
+    def session(self, session_uid: int) -> SessionInfo | None:
+        """One session's latest good Session packet and where its data stands."""
+        known = self._fetch(
+            "SELECT is_synthetic, packet_format, track_id, session_type "
+            "FROM sessions WHERE session_uid = ? LIMIT 1",
+            session_uid,
+        )
+        # A Session packet with zero track length is the game's placeholder after a
+        # save is loaded: skip it, as ingest does.
+        packet = self._fetch(
+            "SELECT packet_format, track_id, session_type, weather, "
+            "track_temperature_c, air_temperature_c, total_laps, track_length_m, "
+            "session_time_left_s, safety_car_status FROM session "
+            "WHERE session_uid = ? AND track_length_m > 0 "
+            "ORDER BY overall_frame DESC LIMIT 1",
+            session_uid,
+        )
+        if not known and not packet:
+            return None
+        latest = self._fetch(
+            "SELECT frame, session_time_s FROM lap_data WHERE session_uid = ? "
+            "ORDER BY overall_frame DESC LIMIT 1",
+            session_uid,
+        )
+        stats = self._fetch(
+            "SELECT last_packet_unix_s FROM ingest_stats WHERE session_uid = ? "
+            "ORDER BY unix_s DESC LIMIT 1",
+            session_uid,
+        )
+        is_synthetic = bool(known[0][0]) if known else False
+        if packet:
+            (fmt, track, kind, weather, track_c, air_c, laps, length, left, sc) = (
+                packet[0]
+            )
+        else:
+            fmt, track, kind = known[0][1:4]
+            weather = track_c = air_c = laps = length = sc = -1
+            left = None
+        return SessionInfo(
+            session_uid=session_uid,
+            packet_format=int(fmt),
+            track_id=int(track),
+            session_type=int(kind),
+            weather=int(weather),
+            track_temperature_c=int(track_c),
+            air_temperature_c=int(air_c),
+            total_laps=int(laps),
+            track_length_m=int(length),
+            session_time_left_s=_float(left) or 0.0,
+            safety_car_status=int(sc),
+            is_synthetic=is_synthetic,
+            latest_frame=int(latest[0][0]) if latest else 0,
+            latest_session_time_s=(_float(latest[0][1]) or 0.0) if latest else 0.0,
+            last_packet_unix_s=_unix_s(stats[0][0]) if stats else None,
+        )
+
+    # -- timing tower ---------------------------------------------------------------
+
+    def _latest_participants(self, session_uid: int) -> dict[int, tuple[Any, ...]]:
+        """car_index -> (name, team_id, race_number, num_active_cars)."""
+        rows = self._fetch(
+            "SELECT car_index, name, team_id, race_number, num_active_cars "
+            "FROM participants WHERE session_uid = ? AND overall_frame = "
+            "(SELECT MAX(overall_frame) FROM participants WHERE session_uid = ?)",
+            session_uid,
+            session_uid,
+        )
+        return {int(row[0]): row[1:] for row in rows}
+
+    def timing_tower(self, session_uid: int) -> TimingTower | None:
+        """Every active car at the latest lap-data frame, in position order."""
+        latest = self._fetch(
+            "SELECT MAX(overall_frame) FROM lap_data WHERE session_uid = ?",
+            session_uid,
+        )
+        if not latest or latest[0][0] is None:
+            return None
+        overall_frame = int(latest[0][0])
+        laps = self._fetch(
+            f"SELECT {_TOWER_COLUMNS} FROM lap_data "
+            "WHERE session_uid = ? AND overall_frame = ?",
+            session_uid,
+            overall_frame,
+        )
+        people = self._latest_participants(session_uid)
+        tyres = {
+            int(car): (compound, age)
+            for car, compound, age in self._fetch(
+                "SELECT car_index, visual_tyre_compound, tyres_age_laps "
+                "FROM car_status WHERE session_uid = ? AND overall_frame = "
+                "(SELECT MAX(overall_frame) FROM car_status WHERE session_uid = ?)",
+                session_uid,
+                session_uid,
+            )
+        }
+        best = {
+            int(car): time_s
+            for car, time_s in self._fetch(
+                "SELECT car_index, MIN(lap_time_s) FROM laps "
+                "WHERE session_uid = ? AND is_valid = 1 AND lap_time_s > 0 "
+                "GROUP BY car_index",
+                session_uid,
+            )
+        }
+        track_length = self._fetch(
+            "SELECT track_length_m FROM session WHERE session_uid = ? "
+            "AND track_length_m > 0 ORDER BY overall_frame DESC LIMIT 1",
+            session_uid,
+        )
+        length_m = float(track_length[0][0]) if track_length else None
+        # Slots beyond the active cars (24-slot arrays hold 22 cars in 2026) come
+        # with position 0 and result status 0 (invalid) or 1 (inactive).
+        active = [
+            row
+            for row in laps
+            if row[3] is not None
+            and row[3] >= 1
+            and (row[16] is None or row[16] not in (0, 1))
+        ]
+        active.sort(key=lambda row: row[3])
+        gaps = _gaps(active, length_m)
+        rows = []
+        for row, (gap_s, interval_s) in zip(active, gaps, strict=True):
+            car = int(row[0])
+            name, team, number, _ = people.get(car, ("", -1, -1, 0))
+            compound, age = tyres.get(car, (None, None))
+            rows.append(
+                TowerRow(
+                    car_index=car,
+                    position=int(row[3]),
+                    race_number=int(number),
+                    driver_name=str(name or ""),
+                    team_id=int(team),
+                    lap_number=int(row[4]),
+                    gap_to_leader_s=gap_s,
+                    interval_s=interval_s,
+                    last_lap_s=_positive(row[7]),
+                    best_lap_s=_positive(best.get(car)),
+                    sector=int(row[8]),
+                    sector1_s=_positive(row[9]),
+                    sector2_s=_positive(row[10]),
+                    visual_tyre_compound=_int(compound),
+                    tyres_age_laps=_int(age),
+                    pit_status=int(row[11]),
+                    num_pit_stops=_int(row[12]),
+                    penalties_s=int(row[13]),
+                    total_warnings=int(row[14]),
+                    driver_status=int(row[15]),
+                    result_status=int(row[16]),
+                    current_lap_invalid=bool(row[17]),
+                    lap_distance_m=_float(row[18]) or 0.0,
+                )
+            )
+        first = laps[0] if laps else None
+        return TimingTower(
+            session_uid=session_uid,
+            frame=int(first[1]) if first else 0,
+            session_time_s=(_float(first[2]) or 0.0) if first else 0.0,
+            rows=tuple(rows),
+        )
+
+    # -- one car --------------------------------------------------------------------
+
+    def _rewinds(self, session_uid: int) -> list[tuple[int, int]]:
+        return [
+            (int(to_frame), int(at_overall))
+            for to_frame, at_overall in self._fetch(
+                "SELECT to_frame, at_overall_frame FROM rewinds WHERE session_uid = ?",
+                session_uid,
+            )
+        ]
+
+    def car_samples(
+        self,
+        session_uid: int,
+        car_index: int,
+        lap_number: int,
+        after_frame: int | None = None,
+    ) -> CarSamples:
+        """One car's samples of one lap with frame > after_frame, ordered by frame.
+
+        Superseded samples (before a flashback) are left out. A flashback to a frame
+        below ``after_frame`` re-sends frames the caller held; the UI resets its
+        trace on the FLBK event (``events``).
+        """
+        after = -1 if after_frame is None else int(after_frame)
+        telemetry = self._fetch(
+            "SELECT frame, overall_frame, lap_distance_m, speed_kph, throttle, brake, "
+            "steer, gear, engine_rpm FROM car_telemetry WHERE session_uid = ? "
+            "AND car_index = ? AND lap_number = ? AND frame > ?",
+            session_uid,
+            car_index,
+            lap_number,
+            after,
+        )
+        motion = self._fetch(
+            "SELECT frame, overall_frame, world_position_x_m, world_position_z_m "
+            "FROM motion WHERE session_uid = ? AND car_index = ? AND lap_number = ? "
+            "AND frame > ?",
+            session_uid,
+            car_index,
+            lap_number,
+            after,
+        )
+        rewinds = self._rewinds(session_uid) if telemetry else []
+        columns = _current_samples(telemetry, rewinds, width=9)
+        positions = _current_samples(motion, rewinds, width=4)
+        frame = columns[0].astype("i8")
+        x_m = np.full(len(frame), np.nan)
+        z_m = np.full(len(frame), np.nan)
+        if len(positions[0]) and len(frame):
+            # Motion and telemetry packets of one frame share its frame number; if a
+            # motion packet is missing, the car's previous position stands in.
+            where = np.searchsorted(positions[0], frame, side="right") - 1
+            found = where >= 0
+            x_m[found] = positions[2][where[found]]
+            z_m[found] = positions[3][where[found]]
+        return CarSamples(
+            session_uid=session_uid,
+            car_index=car_index,
+            lap_number=lap_number,
+            frame=frozen_array(frame, "i8"),
+            lap_distance_m=frozen_array(columns[2], "f8"),
+            speed_kph=frozen_array(columns[3], "f8"),
+            throttle=frozen_array(columns[4], "f8"),
+            brake=frozen_array(columns[5], "f8"),
+            steer=frozen_array(columns[6], "f8"),
+            gear=frozen_array(columns[7], "f8"),
+            engine_rpm=frozen_array(columns[8], "f8"),
+            world_position_x_m=frozen_array(x_m, "f8"),
+            world_position_z_m=frozen_array(z_m, "f8"),
+        )
+
+    def car_state(self, session_uid: int, car_index: int) -> CarState | None:
+        """The car panel's latest values of one car (None before any sample)."""
+        telemetry = self._fetch(
+            _at_latest_frame("car_telemetry", _TELEMETRY_STATE),
+            session_uid,
+            car_index,
+            session_uid,
+        )
+        status = self._fetch(
+            _at_latest_frame("car_status", _STATUS_STATE),
+            session_uid,
+            car_index,
+            session_uid,
+        )
+        damage = self._fetch(
+            _at_latest_frame("car_damage", _DAMAGE_STATE),
+            session_uid,
+            car_index,
+            session_uid,
+        )
+        if not (telemetry or status or damage):
+            return None
+        frames = [rows[0][0] for rows in (telemetry, status, damage) if rows]
+        values: dict[str, Any] = {}
+        if telemetry:
+            t = telemetry[0]
+            values.update(
+                speed_kph=_float(t[1]),
+                gear=None if t[2] is None else int(t[2]),
+                engine_rpm=_int(t[3]),
+                drs=_int(t[4]),
+                throttle=_float(t[5]),
+                brake=_float(t[6]),
+                tyres_surface_temperature_c=_corners(t[7:11]),
+                tyres_inner_temperature_c=_corners(t[11:15]),
+                brakes_temperature_c=_corners(t[15:19]),
+            )
+        if status:
+            s = status[0]
+            values.update(
+                max_rpm=_int(s[1]),
+                ers_store_energy_j=_float(s[2]),
+                ers_deploy_mode=_int(s[3]),
+                fuel_in_tank_kg=_float(s[4]),
+                fuel_remaining_laps=_float(s[5]),
+            )
+        if damage:
+            d = damage[0]
+            values.update(
+                tyres_wear_pct=_corners(d[1:5]),
+                front_left_wing_damage_pct=_float(d[5]),
+                front_right_wing_damage_pct=_float(d[6]),
+                rear_wing_damage_pct=_float(d[7]),
+                floor_damage_pct=_float(d[8]),
+                engine_damage_pct=_float(d[9]),
+                gearbox_damage_pct=_float(d[10]),
+            )
+        return CarState(
+            session_uid=session_uid,
+            car_index=car_index,
+            frame=int(max(frames)),
+            **values,
+        )
+
+    # -- track map ------------------------------------------------------------------
+
+    def positions(self, session_uid: int) -> CarPositions | None:
+        """World x/z of the active cars at the latest motion frame."""
+        rows = self._fetch(
+            "SELECT car_index, frame, world_position_x_m, world_position_z_m "
+            "FROM motion WHERE session_uid = ? AND overall_frame = "
+            "(SELECT MAX(overall_frame) FROM motion WHERE session_uid = ?)",
+            session_uid,
+            session_uid,
+        )
+        if not rows:
+            return None
+        active = self._fetch(
+            "SELECT num_active_cars FROM participants WHERE session_uid = ? "
+            "ORDER BY overall_frame DESC LIMIT 1",
+            session_uid,
+        )
+        # Arrays are full length (24 slots in 2026); the first numActiveCars are live.
+        limit = int(active[0][0]) if active and active[0][0] else len(rows)
+        rows = sorted(row for row in rows if int(row[0]) < limit)
+        return CarPositions(
+            session_uid=session_uid,
+            frame=int(rows[0][1]) if rows else 0,
+            car_index=frozen_array([int(row[0]) for row in rows], "i8"),
+            world_position_x_m=frozen_array(_floats([row[2] for row in rows])),
+            world_position_z_m=frozen_array(_floats([row[3] for row in rows])),
+        )
+
+    # -- laps ----------------------------------------------------------------------
+
+    def _started(self, session_uids: Sequence[int]) -> dict[int, float | None]:
+        uids = sorted(set(session_uids))
+        if not uids:
+            return {}
+        marks = ", ".join("?" * len(uids))
+        rows = self._fetch(
+            "SELECT session_uid, MIN(started_unix_s) FROM sessions "
+            f"WHERE session_uid IN ({marks}) GROUP BY session_uid",
+            *uids,
+        )
+        return {int(uid): _unix_s(started) for uid, started in rows}
+
+    def best_laps(self, track_id: int, limit: int = 20) -> list[BestLap]:
+        """The fastest valid completed laps at a track, across every session."""
+        rows = self._fetch(
+            f"SELECT {_LAP_COLUMNS} FROM laps WHERE track_id = ? AND is_valid = 1 "
+            "AND lap_time_s > 0 ORDER BY lap_time_s LIMIT ?",
+            track_id,
+            int(limit),
+        )
+        started = self._started([int(row[0]) for row in rows])
+        return [_best_lap(row, started.get(int(row[0]))) for row in rows]
+
+    def reference_lap(self, key: LapKey) -> ReferenceLap:
+        """A completed lap and all its samples, ordered by lap distance."""
+        rows = self._fetch(
+            f"SELECT {_LAP_COLUMNS} FROM laps WHERE session_uid = ? "
+            "AND car_index = ? AND lap_number = ? LIMIT 1",
+            key.session_uid,
+            key.car_index,
+            key.lap_number,
+        )
+        if not rows:
+            raise StoreError(
+                f"lap {key.lap_number} of car {key.car_index} in session "
+                f"{key.session_uid} is not a completed lap in the store"
+            )
+        lap = _best_lap(rows[0], self._started([key.session_uid]).get(key.session_uid))
+        samples = self.car_samples(key.session_uid, key.car_index, key.lap_number)
+        order = np.argsort(samples.lap_distance_m, kind="stable")
+        by_distance = CarSamples(
+            session_uid=samples.session_uid,
+            car_index=samples.car_index,
+            lap_number=samples.lap_number,
+            **{
+                name: frozen_array(getattr(samples, name)[order])
+                for name in _SAMPLE_ARRAYS
+            },
+        )
+        return ReferenceLap(lap=lap, samples=by_distance)
+
+    # -- events and health ----------------------------------------------------------
+
+    def events(
+        self, session_uid: int, after_event_id: int | None = None
+    ) -> list[EventRow]:
+        """The session's events with an id above ``after_event_id``, oldest first."""
+        after = -1 if after_event_id is None else int(after_event_id)
+        hidden = ", ".join("?" * len(HIDDEN_EVENT_CODES))
+        rows = self._fetch(
+            f"SELECT {_EVENT_COLUMNS} FROM event WHERE session_uid = ? "
+            f"AND event_seq > ? AND event_code NOT IN ({hidden}) "
+            "ORDER BY event_seq LIMIT ?",
+            session_uid,
+            after,
+            *HIDDEN_EVENT_CODES,
+            EVENTS_PER_POLL,
+        )
+        if not rows:
+            return []
+        people = self._latest_participants(session_uid)
+
+        def name_of(index: int | None) -> str | None:
+            if index is None or index not in people:
+                return None
+            return str(people[index][0])
+
+        events = []
+        for row in rows:
+            vehicle = _int(row[4]) if row[4] is not None and row[4] != 255 else None
+            other = _int(row[5]) if row[5] is not None and row[5] != 255 else None
+            events.append(
+                EventRow(
+                    event_id=int(row[0]),
+                    session_uid=session_uid,
+                    frame=int(row[1]),
+                    session_time_s=_float(row[2]) or 0.0,
+                    event_code=str(row[3]),
+                    vehicle_index=vehicle,
+                    driver_name=name_of(vehicle),
+                    other_vehicle_index=other,
+                    other_driver_name=name_of(other),
+                    detail=_event_detail(row),
+                )
+            )
+        return events
+
+    def pipeline_health(self) -> PipelineHealth:
+        """The latest ingest statistics (zeros before ingest has written any)."""
+        rows = self._fetch(
+            "SELECT last_packet_unix_s, packets_total, packets_per_s, bad_total, "
+            "bad_by_reason, write_lag_s, spooled_rows FROM ingest_stats "
+            "ORDER BY unix_s DESC LIMIT 1"
+        )
+        if not rows:
+            return PipelineHealth(
+                last_packet_unix_s=None,
+                packets_total=0,
+                packets_per_s=0.0,
+                bad_packets=0,
+                bad_by_reason=(),
+                write_lag_s=None,
+            )
+        last, total, rate, bad, by_reason, lag, spooled = rows[0]
+        return PipelineHealth(
+            last_packet_unix_s=_unix_s(last),
+            packets_total=int(total or 0),
+            packets_per_s=_float(rate) or 0.0,
+            bad_packets=int(bad or 0),
+            bad_by_reason=_reasons(by_reason),
+            write_lag_s=_float(lag),
+            spooled_rows=int(spooled or 0),
+        )
+
+
+_SAMPLE_ARRAYS = (
+    "frame",
+    "lap_distance_m",
+    "speed_kph",
+    "throttle",
+    "brake",
+    "steer",
+    "gear",
+    "engine_rpm",
+    "world_position_x_m",
+    "world_position_z_m",
+)
+
+
+def _current_samples(
+    rows: list[tuple[Any, ...]], rewinds: list[tuple[int, int]], width: int
+) -> list[np.ndarray]:
+    """Columns of sample rows without superseded ones, one per frame, by frame.
+
+    Column 0 is frame and 1 overall_frame. Where two rows share a frame (a rewind
+    ingest did not record), the one with the higher overall frame wins.
+    """
+    if not rows:
+        return [np.empty(0, dtype="f8") for _ in range(width)]
+    columns = [_floats(values) for values in zip(*rows, strict=True)]
+    frame, overall = columns[0], columns[1]
+    keep = np.ones(len(frame), dtype=bool)
+    for to_frame, at_overall_frame in rewinds:
+        keep &= ~((frame > to_frame) & (overall < at_overall_frame))
+    # Sort by (frame, overall frame) and keep the last row of each frame.
+    order = np.lexsort((overall, frame))
+    order = order[keep[order]]
+    sorted_frames = frame[order]
+    last_of_frame = np.ones(len(order), dtype=bool)
+    last_of_frame[:-1] = sorted_frames[1:] != sorted_frames[:-1]
+    order = order[last_of_frame]
+    return [column[order] for column in columns]
+
+
+def _corners(values: Sequence[Any]) -> tuple[float, float, float, float] | None:
+    floats = [_float(value) for value in values]
+    if any(value is None for value in floats):
+        return None
+    rl, rr, fl, fr = (float(value) for value in floats if value is not None)
+    return (rl, rr, fl, fr)
+
+
+def _gaps(
+    rows: list[tuple[Any, ...]], track_length_m: float | None
+) -> list[tuple[float | None, float | None]]:
+    """(gap to leader, interval) per tower row (rows in position order).
+
+    2023+ formats send both; before that they are estimated from total distance.
+    The leader has None for both.
+    """
+    if not rows:
+        return []
+    sent = [(_float(row[5]), _float(row[6])) for row in rows]
+    if all(gap is not None for gap, _ in sent[1:]):
+        return [(None, None), *sent[1:]]
+    leader_distance = _float(rows[0][19])
+    result: list[tuple[float | None, float | None]] = [(None, None)]
+    previous_gap: float | None = 0.0
+    for row in rows[1:]:
+        gap = None
+        distance = _float(row[19])
+        pace = _pace_mps(row, track_length_m)
+        if leader_distance is not None and distance is not None and pace:
+            gap = max(0.0, (leader_distance - distance) / pace)
+        interval = (
+            gap - previous_gap if gap is not None and previous_gap is not None else None
+        )
+        result.append((gap, interval))
+        previous_gap = gap
+    return result
+
+
+def _pace_mps(row: tuple[Any, ...], track_length_m: float | None) -> float | None:
+    lap_distance, lap_time = _float(row[18]), _float(row[20])
+    if lap_distance and lap_time and lap_time > _MIN_LAP_TIME_FOR_PACE_S:
+        return lap_distance / lap_time
+    last_lap = _positive(row[7])
+    if track_length_m and last_lap:
+        return track_length_m / last_lap
+    return None
+
+
+def _best_lap(row: tuple[Any, ...], started_unix_s: float | None) -> BestLap:
+    return BestLap(
+        key=LapKey(int(row[0]), int(row[1]), int(row[2])),
+        driver_name=str(row[3] or ""),
+        team_id=int(row[4]),
+        track_id=int(row[5]),
+        session_type=int(row[6]),
+        lap_time_s=float(row[7]),
+        sector1_s=_positive(row[8]),
+        sector2_s=_positive(row[9]),
+        sector3_s=_positive(row[10]),
+        visual_tyre_compound=_int(row[11]),
+        weather=_int(row[12]),
+        session_started_unix_s=started_unix_s,
+        tags=str(row[13] or ""),
+    )
+
+
+def _reasons(text: Any) -> tuple[tuple[str, int], ...]:
+    """Parse ingest_stats.bad_by_reason (a JSON object), most frequent first."""
+    if not text:
+        return ()
+    try:
+        counts = json.loads(text)
+    except ValueError:
+        log.warning("ingest_stats.bad_by_reason is not JSON: %.80r", text)
+        return ()
+    if not isinstance(counts, dict):
+        return ()
+    pairs = [(str(reason), int(count)) for reason, count in counts.items()]
+    return tuple(sorted(pairs, key=lambda pair: (-pair[1], pair[0])))
+
+
+def _event_detail(row: tuple[Any, ...]) -> str:
+    """What a person reads about an event (row in ``_EVENT_COLUMNS`` order)."""
+    code = str(row[3])
+    lap_time, speed = _float(row[6]), _float(row[7])
+    if code == "FTLP" and lap_time:
+        return _lap_time_text(lap_time)
+    if code == "SPTP" and speed:
+        return f"{speed:.1f} km/h"
+    if code == "PENA":
+        penalty, infringement, seconds = _int(row[8]), _int(row[9]), _float(row[10])
+        parts = []
+        if seconds and seconds < 255:
+            parts.append(f"+{seconds:g} s")
+        parts.append(f"penalty {penalty}, infringement {infringement}")
+        if _int(row[11]) is not None:
+            parts.append(f"lap {row[11]}")
+        return ", ".join(parts)
+    if code == "FLBK":
+        frame, time_s = _int(row[14]), _float(row[15])
+        if frame is not None and time_s is not None:
+            return f"back to frame {frame} ({time_s:.1f} s)"
+    if code == "STLG" and _int(row[13]) is not None:
+        return f"{row[13]} lights"
+    if code == "SCAR":
+        return f"safety car type {row[16]}, event {row[17]}"
+    return ""
