@@ -11,12 +11,14 @@ from __future__ import annotations
 import datetime
 import logging
 import socket
+import ssl
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
+import trustme
 from heavydb.common.ttypes import TDatumType, TEncodingType
 from heavydb.thrift.ttypes import TColumn, TColumnData
 from heavydb_server import HeavyDBServerProcess, HeavyDBTestServer
@@ -327,3 +329,68 @@ def test_server_killed_is_unavailable_and_restarted_works_again(tmp_path: Path) 
         store.close()
     finally:
         process.stop()
+
+
+@pytest.fixture(scope="module")
+def certificate_authority() -> trustme.CA:
+    return trustme.CA()
+
+
+def _https_server(
+    tmp_path: Path, authority: trustme.CA
+) -> tuple[HeavyDBTestServer, Path]:
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    authority.issue_cert("127.0.0.1").configure_cert(context)
+    ca_file = tmp_path / "ca.pem"
+    authority.cert_pem.write_to_path(str(ca_file))
+    server = HeavyDBTestServer(
+        tmp_path / "heavy.sqlite3",
+        password=PASSWORD,
+        protocol="https",
+        ssl_context=context,
+    )
+    return server, ca_file
+
+
+def _with_tls(settings: StoreSettings, **tls: object) -> StoreSettings:
+    return replace(settings, heavydb=replace(settings.heavydb, **tls))
+
+
+def test_https_with_a_ca_file_or_without_verification(
+    tmp_path: Path, certificate_authority: trustme.CA
+) -> None:
+    server, ca_file = _https_server(tmp_path, certificate_authority)
+    with server:
+        settings = server.store_settings()
+        assert settings.heavydb.protocol == "https"
+        # The server's certificate is signed by a CA the system does not trust.
+        with pytest.raises(StoreError) as caught:
+            open_store(settings)
+        assert "TLS with HeavyDB at 127.0.0.1" in str(caught.value)
+        assert "\n" not in str(caught.value)
+        trusted = open_store(_with_tls(settings, tls_ca_file=str(ca_file)))
+        trusted.write_batch(
+            {"laps": _table_batch(TABLES["laps"], 1, lap_time_s=[79.25])}
+        )
+        assert trusted.fetch("SELECT lap_time_s FROM laps") == [(79.25,)]
+        trusted.close()
+        unverified = open_store(_with_tls(settings, tls_verify=False))
+        assert unverified.fetch("SELECT COUNT(*) FROM laps") == [(1,)]
+        unverified.close()
+        with pytest.raises(StoreError, match="wrong user name or password"):
+            open_store(_with_tls(settings, tls_verify=False, password="nope"))
+
+
+def test_plain_http_protocol(tmp_path: Path) -> None:
+    with HeavyDBTestServer(
+        tmp_path / "heavy.sqlite3", password=PASSWORD, protocol="http"
+    ) as server:
+        store = open_store(server.store_settings())
+        store.write_batch(
+            {"laps": _table_batch(TABLES["laps"], 2, lap_time_s=[79.25, np.nan])}
+        )
+        assert store.fetch("SELECT lap_time_s FROM laps ORDER BY 1") == [
+            (None,),
+            (79.25,),
+        ]
+        store.close()

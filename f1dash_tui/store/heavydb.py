@@ -88,7 +88,8 @@ class _ThriftSession:
             try:
                 self._client.disconnect(self._session)
             finally:
-                self._transport.close()
+                if self._transport.isOpen():
+                    self._transport.close()
 
 
 def _load_driver() -> ModuleType:
@@ -321,7 +322,7 @@ class HeavyDBStore:
         # would retry and print to stderr (the terminal the dashboard draws on).
         connection._closed = 1
         transport = getattr(connection, "_transport", None)
-        if transport is not None:
+        if transport is not None and transport.isOpen():
             try:
                 transport.close()
             except self._transport_errors as error:
