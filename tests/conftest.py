@@ -42,3 +42,7 @@ def melbourne_pcap() -> Path:
     """The bundled real capture: F1 25 (2026 pack), Melbourne race, 22 cars."""
     assert BUNDLED_CAPTURE.exists(), BUNDLED_CAPTURE
     return BUNDLED_CAPTURE
+
+
+# Store fixtures parametrised over the store backends (tests/store_fixtures.py).
+pytest_plugins = ["store_fixtures"]
