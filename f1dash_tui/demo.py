@@ -12,6 +12,7 @@ import importlib
 import logging
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from importlib import resources
@@ -29,6 +30,8 @@ SOURCE_LABEL_SYNTHETIC = "synthetic race"
 FEED_JOIN_TIMEOUT_S = 5.0
 """How long quitting waits for the feed thread: one paced sleep is at most ~20 ms and
 a write batch at most ~100 ms, so 5 s only runs out if the store hangs."""
+APP_START_WAIT_S = 10.0
+"""How long a feed error waits for the dashboard to start before it is only logged."""
 
 
 class DemoError(F1DashError):
@@ -158,6 +161,10 @@ def run_demo(
             app = app_module.create_app(settings, store=None, source_label=label)
 
             def tell_app(message: str) -> None:
+                # The feed can fail before the app has started: wait for it (briefly).
+                deadline_s = time.monotonic() + APP_START_WAIT_S
+                while not app.is_running and time.monotonic() < deadline_s:
+                    time.sleep(0.05)
                 try:
                     app.call_from_thread(
                         app.notify, message, severity="error", timeout=30

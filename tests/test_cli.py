@@ -491,3 +491,29 @@ def read_until(fd: int, marker: bytes, timeout_s: float) -> bytes:
         received += chunk
     assert marker in received, received
     return received
+
+
+def test_shell_completion_as_documented(
+    installed_cli: str, isolated_env: dict[str, str]
+) -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    assert "_F1DASH_TUI_COMPLETE=bash_source f1dash-tui" in readme
+    env = subprocess_env(
+        isolated_env,
+        _F1DASH_TUI_COMPLETE="bash_complete",
+        COMP_WORDS="f1dash-tui re",
+        COMP_CWORD="1",
+    )
+    done = subprocess.run(
+        [installed_cli], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0
+    assert done.stdout.splitlines() == ["plain,record", "plain,replay"]
+    source = subprocess.run(
+        [installed_cli],
+        env=subprocess_env(isolated_env, _F1DASH_TUI_COMPLETE="bash_source"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert "complete -o nosort -F _f1dash_tui_completion f1dash-tui" in source.stdout

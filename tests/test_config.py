@@ -484,3 +484,13 @@ def test_logs_mask_the_password_and_never_reach_the_terminal(
     captured = capfd.readouterr()
     assert captured.out == ""
     assert captured.err == ""
+
+
+def test_readme_lists_every_key_and_its_environment_variable() -> None:
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    for spec in KEYS:
+        assert f"| `{spec.key}` |" in readme, spec.key
+        assert f"`{spec.env_var}`" in readme, spec.env_var
+    assert "default < config file < `F1DASH_*` environment variable < command-line" in (
+        " ".join(readme.split())
+    )
