@@ -7,6 +7,7 @@ The real pyheavydb client talks to it over TCP with HeavyDB's Thrift binary prot
 
 from __future__ import annotations
 
+from .backend import heavydb_backend
 from .handler import SERVER_VERSION, HeavyDBTestHandler
 from .process import HeavyDBServerProcess
 from .server import HeavyDBTestServer
@@ -16,4 +17,5 @@ __all__ = [
     "HeavyDBServerProcess",
     "HeavyDBTestHandler",
     "HeavyDBTestServer",
+    "heavydb_backend",
 ]
