@@ -28,8 +28,9 @@ for "not sent" anyway, so readers already handle it.
 from __future__ import annotations
 
 import logging
+import operator
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from types import ModuleType
 
@@ -54,6 +55,11 @@ COLUMNS_OF_KIND: dict[str, tuple[Column, ...]] = {
 }
 """Every decoded kind -> its columns (header first), without ``datagram_index``."""
 
+_PREFIX_SIZE = 8
+"""Bytes read from every datagram to find its packetFormat and packetId."""
+_CHUNK_BYTES = 256 * 1024
+"""Packets normalised at a time: 256 KiB stays in L2 cache (4x faster than one pass
+over a 28 MB group in the 20x Melbourne bench)."""
 _FIRST_FORMAT = packets.PACKET_FORMATS[0]
 _ID_OFFSET_BY_FORMAT = np.array(
     [packets.PACKET_ID_OFFSETS[year] for year in packets.PACKET_FORMATS], np.int64
@@ -108,14 +114,20 @@ class Decoder:
         if count == 0:
             return batch
         lengths = np.fromiter(map(len, datagrams), dtype=np.int64, count=count)
-        data = np.frombuffer(b"".join(datagrams), dtype=np.uint8)
-        starts = np.cumsum(lengths) - lengths
+        # Only the first bytes of each datagram are needed to group them: join
+        # those prefixes (8 bytes hold packetId in every format) rather than all
+        # of the data, which is copied once, per group, below.
+        prefix_lengths = np.minimum(lengths, _PREFIX_SIZE)
+        prefix = np.frombuffer(
+            b"".join([datagram[:_PREFIX_SIZE] for datagram in datagrams]), np.uint8
+        )
+        starts = np.cumsum(prefix_lengths) - prefix_lengths
 
         formats = np.full(count, -1, dtype=np.int64)
         has_format = lengths >= 2
         first = starts[has_format]
-        formats[has_format] = data[first].astype(np.int64) | (
-            data[first + 1].astype(np.int64) << 8
+        formats[has_format] = prefix[first].astype(np.int64) | (
+            prefix[first + 1].astype(np.int64) << 8
         )
         ids = np.full(count, -1, dtype=np.int64)
         known = (formats >= _FIRST_FORMAT) & (
@@ -127,7 +139,7 @@ class Decoder:
         known_lengths = lengths[known]
         id_readable = known_lengths > id_offsets
         known_index = np.flatnonzero(known)
-        ids[known_index[id_readable]] = data[
+        ids[known_index[id_readable]] = prefix[
             starts[known_index[id_readable]] + id_offsets[id_readable]
         ]
 
@@ -149,11 +161,9 @@ class Decoder:
                     continue
                 key = int(sorted_keys[group[0]])
                 indices = candidates[order[group]]
-                decoded = self._decode_group(
-                    key // 256, key % 256, indices, lengths, datagrams
-                )
-                batch.num_decoded += decoded[1]
-                for kind, columns in decoded[0].items():
+                for kind, columns in self._decode_group(
+                    key // 256, key % 256, indices, lengths, datagrams, batch
+                ):
                     pieces.setdefault(kind, []).append(columns)
         batch.tables = {kind: _concatenate(parts) for kind, parts in pieces.items()}
         return batch
@@ -180,8 +190,10 @@ class Decoder:
         indices: np.ndarray,
         lengths: np.ndarray,
         datagrams: Sequence[bytes],
-    ) -> tuple[dict[str, dict[str, np.ndarray]], int]:
-        """Decode the datagrams at ``indices``, all of one (format, id)."""
+        batch: DecodedBatch,
+    ) -> Iterator[tuple[str, dict[str, np.ndarray]]]:
+        """Decode the datagrams at ``indices``, all of one (format, id), yielding
+        (kind, columns) for each kind it feeds."""
         layout = self._layout(packet_format, packet_id)
         if layout is None:
             reason = (
@@ -190,35 +202,54 @@ class Decoder:
                 else "unknown_id"
             )
             self.bad[(packet_format, packet_id, reason)] += len(indices)
-            return {}, 0
-        right_size = lengths[indices] == layout.dtype.itemsize
+            return
+        size = layout.dtype.itemsize
+        right_size = lengths[indices] == size
         if not right_size.all():
             self.bad[(packet_format, packet_id, "wrong_size")] += int(
                 (~right_size).sum()
             )
             indices = indices[right_size]
-            if len(indices) == 0:
-                return {}, 0
-        joined = b"".join([datagrams[i] for i in indices.tolist()])
-        records = np.frombuffer(joined, dtype=layout.dtype)
-        try:
-            kinds = layout.normalise(records)
-            header = layout.header_columns(records["header"])
-            tables = {
-                kind: _with_header(kind, rows, header, indices)
-                for kind, rows in kinds.items()
-            }
-        except Exception:
-            logger.exception(
-                "normalising packetFormat %d packetId %d failed; %d packets skipped",
-                packet_format,
-                packet_id,
-                len(indices),
+        if len(indices) == 0:
+            return
+        # itemgetter gathers in C: half the time of a list comprehension.
+        picked = operator.itemgetter(*indices.tolist())(datagrams)
+        joined = b"".join(picked) if len(indices) > 1 else bytes(picked)
+        tables: dict[str, _Table] = {}
+        # Normalise in chunks that fit in the CPU cache: every column is a strided
+        # pass over the packets, ~100 passes per packet kind.
+        chunk = max(1, _CHUNK_BYTES // size)
+        for first in range(0, len(indices), chunk):
+            chunk_indices = indices[first : first + chunk]
+            records = np.frombuffer(
+                joined,
+                dtype=layout.dtype,
+                count=len(chunk_indices),
+                offset=first * size,
             )
-            self.bad[(packet_format, packet_id, "normalise_error")] += len(indices)
-            return {}, 0
-        self.decoded[(packet_format, packet_id)] += len(indices)
-        return tables, len(indices)
+            try:
+                kinds = layout.normalise(records)
+                header = layout.header_columns(records["header"])
+                for kind, rows in kinds.items():
+                    if kind not in tables:
+                        tables[kind] = _Table(kind, rows.rows_per_packet, len(indices))
+                    tables[kind].add(rows, header, chunk_indices)
+            except Exception:
+                logger.exception(
+                    "normalising packetFormat %d packetId %d failed; %d packets "
+                    "skipped",
+                    packet_format,
+                    packet_id,
+                    len(chunk_indices),
+                )
+                self.bad[(packet_format, packet_id, "normalise_error")] += len(
+                    chunk_indices
+                )
+                continue
+            self.decoded[(packet_format, packet_id)] += len(chunk_indices)
+            batch.num_decoded += len(chunk_indices)
+        for kind, table in tables.items():
+            yield kind, table.finish()
 
 
 def _find_layout(packet_format: int, packet_id: int) -> _Layout | None:
@@ -239,6 +270,73 @@ def _normaliser(module: ModuleType, packet_id: int) -> Normaliser | None:
     return DEFAULT_NORMALISERS.get(packet_id)
 
 
+class _Table:
+    """The rows of one decoded kind from one (format, id) group, chunk by chunk.
+
+    Kinds with a fixed number of rows per packet (per-car tables) are written
+    straight into arrays allocated once for the whole group: no temporary per
+    column and no concatenation (the 20x bench spent half its time there).
+    """
+
+    def __init__(self, kind: str, rows_per_packet: int, packet_count: int) -> None:
+        self.kind = kind
+        self.columns = COLUMNS_OF_KIND[kind]
+        self.rows_per_packet = rows_per_packet
+        self.filled = 0
+        self.parts: list[dict[str, np.ndarray]] = []
+        self.out: dict[str, np.ndarray] = {}
+        if rows_per_packet > 0:
+            total = rows_per_packet * packet_count
+            self.out = {c.name: np.empty(total, c.numpy_dtype) for c in self.columns}
+            self.out["datagram_index"] = np.empty(total, np.int64)
+
+    def add(
+        self, rows: Rows, header: dict[str, np.ndarray], datagram_indices: np.ndarray
+    ) -> None:
+        """Append the rows of one chunk of packets."""
+        if self.rows_per_packet <= 0:
+            self.parts.append(_with_header(self.kind, rows, header, datagram_indices))
+            return
+        if rows.rows_per_packet != self.rows_per_packet:
+            raise ValueError(
+                f"{self.kind}: {rows.rows_per_packet} rows per packet, "
+                f"expected {self.rows_per_packet}"
+            )
+        count, per_packet = len(datagram_indices), self.rows_per_packet
+        start, stop = self.filled, self.filled + count * per_packet
+        for column in self.columns:
+            target = self.out[column.name][start:stop].reshape(count, per_packet)
+            values = header.get(column.name)
+            if values is not None:
+                target[...] = values[:, None]
+                continue
+            values = rows.columns.get(column.name)
+            if values is None:
+                target[...] = _missing_value(column)
+            else:
+                target[...] = np.asarray(values).reshape(count, per_packet)
+        self.out["datagram_index"][start:stop].reshape(count, per_packet)[...] = (
+            datagram_indices[:, None]
+        )
+        self.filled = stop
+
+    def finish(self) -> dict[str, np.ndarray]:
+        """The table: every column the same length, in input order."""
+        if self.rows_per_packet > 0:
+            return {name: values[: self.filled] for name, values in self.out.items()}
+        if not self.parts:
+            return {
+                column.name: np.empty(0, column.numpy_dtype) for column in self.columns
+            } | {"datagram_index": np.empty(0, np.int64)}
+        return _concatenate(self.parts)
+
+
+def _missing_value(column: Column) -> object:
+    """What a column holds where the format does not send it."""
+    kind = column.numpy_dtype.kind
+    return np.nan if kind == "f" else "" if kind == "O" else -1
+
+
 def _with_header(
     kind: str,
     rows: Rows,
@@ -249,27 +347,31 @@ def _with_header(
     each cast to its contract dtype; columns the format lacks filled."""
     packet_row = rows.packet_row
     size = len(packet_row)
+
+    def per_row(values: np.ndarray) -> np.ndarray:
+        if rows.rows_per_packet > 0:
+            return np.repeat(values, rows.rows_per_packet)
+        return values[packet_row]
+
     out: dict[str, np.ndarray] = {}
     for column in COLUMNS_OF_KIND[kind]:
         values = header.get(column.name)
         if values is not None:
-            values = values[packet_row]
+            values = per_row(np.asarray(values, dtype=column.numpy_dtype))
         else:
             values = rows.columns.get(column.name)
         out[column.name] = _as_column(values, column, size)
-    out["datagram_index"] = datagram_indices[packet_row].astype(np.int64)
+    out["datagram_index"] = per_row(datagram_indices.astype(np.int64))
     return out
 
 
 def _as_column(values: np.ndarray | None, column: Column, size: int) -> np.ndarray:
     dtype = column.numpy_dtype
     if values is None:
-        if dtype.kind == "f":
-            return np.full(size, np.nan, dtype=dtype)
-        if dtype.kind == "O":
-            return np.full(size, "", dtype=object)
-        return np.full(size, -1, dtype=dtype)
-    return np.asarray(values).astype(dtype, copy=False)
+        return np.full(size, _missing_value(column), dtype=dtype)
+    # Per-car values arrive as (packets, cars) views: one contiguous copy in the
+    # column dtype, then flattened packet-major for free.
+    return np.ascontiguousarray(values, dtype=dtype).reshape(-1)
 
 
 def _concatenate(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
@@ -277,5 +379,8 @@ def _concatenate(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
     if len(parts) == 1:
         return parts[0]
     table = {name: np.concatenate([part[name] for part in parts]) for name in parts[0]}
-    order = np.argsort(table["datagram_index"], kind="stable")
+    datagram_index = table["datagram_index"]
+    if np.all(datagram_index[1:] >= datagram_index[:-1]):
+        return table  # chunks of one group: already in input order
+    order = np.argsort(datagram_index, kind="stable")
     return {name: values[order] for name, values in table.items()}

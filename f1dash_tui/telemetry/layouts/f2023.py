@@ -235,7 +235,7 @@ def normalise_lap_data(records: np.ndarray) -> dict[str, Rows]:
         "delta_to_race_leader_s": seconds_from_ms(cars["delta_to_race_leader_in_ms"]),
         **lap_data_common(cars),
     }
-    return {"lap_data": Rows(columns, packet_row)}
+    return {"lap_data": Rows(columns, packet_row, cars.shape[1])}
 
 
 def normalise_session_history(records: np.ndarray) -> dict[str, Rows]:
