@@ -157,6 +157,33 @@ def test_player_car_19_telemetry_read_at_spec_offsets(
     assert (speed, gear, rpm, table["frame"][0]) == expected
 
 
+@pytest.mark.parametrize("year", [2019, 2020, 2021, 2022])
+def test_player_motion_agrees_with_player_telemetry(
+    f1_udp_dir: Path, year: int
+) -> None:
+    """The Motion and Car Telemetry files of each year are of the same frame: the
+    player's forward velocity (Motion's player block, emitted as motion_ex) must
+    be the speed Car Telemetry reports, which the game truncates to whole km/h."""
+    folder = f1_udp_dir / "packets" / "f1-telemetry-rs"
+    tables = (
+        Decoder()
+        .decode(
+            [
+                (folder / f"test_parse_{year}_motion_packet.bin").read_bytes(),
+                (folder / f"test_parse_{year}_car_telemetry_packet.bin").read_bytes(),
+            ]
+        )
+        .tables
+    )
+    motion_ex, telemetry = tables["motion_ex"], tables["car_telemetry"]
+    assert motion_ex["frame"][0] == telemetry["frame"][0]
+    player = int(motion_ex["car_index"][0])
+    assert player == PLAYER_CAR_IN_RS_TELEMETRY
+    forward_kph = abs(float(motion_ex["local_velocity_z_mps"][0])) * 3.6
+    assert 0 <= forward_kph - telemetry["speed_kph"][player] < 1.0
+    assert len(tables["motion"]["car_index"]) == NUM_CARS[year]
+
+
 def test_2018_samples_race_at_monza(f1_udp_dir: Path) -> None:
     datagrams = [d.payload for d in read_pcap(f1_udp_dir / "streams/samples-2018.pcap")]
     batch = Decoder().decode(datagrams)
@@ -376,7 +403,7 @@ def _per_car(packet_format: int, scale: float, offset: float = 0) -> np.ndarray:
 @pytest.mark.parametrize("packet_format", LEGACY_FORMATS)
 def test_round_trip_motion_and_session(packet_format: int) -> None:
     cars = NUM_CARS[packet_format]
-    motion = _round_trip(
+    motion_tables = _round_trip(
         packet_format,
         0,
         car_motion_data={
@@ -386,7 +413,16 @@ def test_round_trip_motion_and_session(packet_format: int) -> None:
             "g_force_lateral": 2.5,
             "yaw": -1.25,
         },
-    )["motion"]
+        wheel_speed=[61.0, 62.0, 63.0, 64.0],
+        wheel_slip=[0.0, 0.0, 0.25, 0.0],
+        front_wheels_angle=0.125,
+    )
+    motion, player = motion_tables["motion"], motion_tables["motion_ex"]
+    assert player["car_index"].tolist() == [3]  # the header's player car
+    speeds = [player[f"wheel_speed_{wheel}"][0] for wheel in WHEEL_ORDER]
+    assert speeds == [61.0, 62.0, 63.0, 64.0]
+    assert player["wheel_slip_ratio_fl"][0] == 0.25
+    assert player["front_wheels_angle_rad"][0] == 0.125
     assert motion["car_index"].tolist() == list(range(cars))
     assert (
         motion["world_position_x_m"].tolist()

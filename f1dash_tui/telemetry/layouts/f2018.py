@@ -273,6 +273,19 @@ def normalise_header(headers: np.ndarray) -> dict[str, np.ndarray]:
     }
 
 
+def normalise_motion(records: np.ndarray) -> dict[str, Rows]:
+    """Motion 2018-2022: every car's motion rows, plus one motion_ex row for the
+    player's wheel and body data, which these formats send inside the Motion
+    packet (2023 moved it to Motion Ex). "wheelSlip" there is the slip ratio."""
+    kinds = common.normalise_motion(records)
+    kinds.update(
+        common.normalise_motion_ex(
+            recfunctions.rename_fields(records, {"wheel_slip": "wheel_slip_ratio"})
+        )
+    )
+    return kinds
+
+
 def normalise_session(records: np.ndarray) -> dict[str, Rows]:
     """2018 calls formula "era" (0 modern, 1 classic: the same values)."""
     return common.normalise_session(
@@ -441,6 +454,7 @@ def normalise_car_status(records: np.ndarray) -> dict[str, Rows]:
 
 
 NORMALISERS = {
+    0: normalise_motion,
     1: normalise_session,
     2: normalise_lap_data,
     3: normalise_event,

@@ -152,6 +152,7 @@ LAYOUTS: dict[int, np.dtype] = {
 normalise_header = f2018.normalise_header
 
 NORMALISERS = {
+    0: f2018.normalise_motion,
     2: f2018.normalise_lap_data,
     4: f2018.normalise_participants,
     5: f2018.normalise_car_setups,

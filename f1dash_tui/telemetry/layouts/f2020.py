@@ -309,6 +309,7 @@ def normalise_lobby_info(records: np.ndarray) -> dict[str, Rows]:
 
 
 NORMALISERS = {
+    0: f2018.normalise_motion,
     2: normalise_lap_data,
     4: f2018.normalise_participants,
     7: f2018.normalise_car_status,

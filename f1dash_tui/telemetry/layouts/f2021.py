@@ -353,5 +353,9 @@ def normalise_session_history(records: np.ndarray) -> dict[str, Rows]:
     return {"session_history": session_history_rows(records, laps, sector_times_s)}
 
 
-NORMALISERS = {2: normalise_lap_data, 11: normalise_session_history}
+NORMALISERS = {
+    0: f2018.normalise_motion,
+    2: normalise_lap_data,
+    11: normalise_session_history,
+}
 """packetId -> normaliser where 2021 differs from common.DEFAULT_NORMALISERS."""
