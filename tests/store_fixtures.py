@@ -14,10 +14,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from heavydb_server import heavydb_backend
 
 from f1dash_tui.settings import StoreSettings
 from f1dash_tui.store.base import Store, TableColumns, open_store
-from f1dash_tui.store.schema import TABLES
+from f1dash_tui.store.schema import EVENT_SEQ, TABLES
 
 
 @contextlib.contextmanager
@@ -30,6 +31,7 @@ BACKENDS: dict[
     str, Callable[[Path], contextlib.AbstractContextManager[StoreSettings]]
 ] = {
     "sqlite": sqlite_backend,
+    "heavydb": heavydb_backend,
 }
 
 
@@ -75,9 +77,13 @@ def writer_store(store_settings: StoreSettings) -> Iterator[Store]:
 
 
 def blank_table(table: str, rows: int) -> dict[str, np.ndarray]:
-    """Every stored column of ``table`` filled with zeros (text: empty strings)."""
+    """Every column writers give, filled with zeros (text: empty strings).
+
+    ``event_seq`` is left out: the store assigns it, as it does for ingest."""
     columns: dict[str, np.ndarray] = {}
     for column in TABLES[table].columns:
+        if column is EVENT_SEQ:
+            continue
         if column.type == "text":
             columns[column.input_name] = np.full(rows, "", dtype=object)
         else:
