@@ -24,7 +24,7 @@ import numpy as np
 
 from f1dash_tui.store.base import TableColumns
 from f1dash_tui.store.queries import DashboardQueries
-from f1dash_tui.store.schema import TABLES
+from f1dash_tui.store.schema import EVENT_SEQ, TABLES
 from f1dash_tui.store.sqlite import SQLiteStore
 
 CARS = 22
@@ -43,6 +43,8 @@ def _blank(table: str, rows: int) -> dict[str, np.ndarray]:
     """Every stored column of ``table`` with neutral values."""
     columns: dict[str, np.ndarray] = {}
     for column in TABLES[table].columns:
+        if column is EVENT_SEQ:  # the store numbers events
+            continue
         if column.type == "text":
             columns[column.input_name] = np.full(rows, "", dtype=object)
         else:

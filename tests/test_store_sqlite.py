@@ -1,0 +1,149 @@
+"""The SQLite backend: files, versions, read-only viewers, and index-driven queries."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+from store_fixtures import capture_store_tables
+
+from f1dash_tui.errors import SchemaVersionError, StoreError
+from f1dash_tui.settings import StoreSettings
+from f1dash_tui.store import open_store
+from f1dash_tui.store.queries import DashboardQueries
+from f1dash_tui.store.schema import SCHEMA_VERSION
+from f1dash_tui.store.snapshots import LapKey
+from f1dash_tui.store.sqlite import SQLiteStore
+
+
+def _settings(path: Path) -> StoreSettings:
+    return StoreSettings(kind="sqlite", sqlite_path=path)
+
+
+def test_creates_the_folder_and_uses_wal(tmp_path: Path) -> None:
+    path = tmp_path / "a" / "b" / "f1.sqlite3"
+    store = open_store(_settings(path))
+    try:
+        assert store.backend == "sqlite"
+        assert store.fetch("PRAGMA journal_mode") == [("wal",)]
+    finally:
+        store.close()
+    assert path.is_file()
+
+
+def test_another_schema_version_says_what_to_do_in_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite3"
+    open_store(_settings(path)).close()
+    connection = sqlite3.connect(path)
+    with connection:
+        connection.execute(
+            "INSERT INTO store_meta (meta_key, meta_value) VALUES (?, ?)",
+            ("schema_version", str(SCHEMA_VERSION + 1)),
+        )
+    connection.close()
+    for read_only in (False, True):
+        with pytest.raises(SchemaVersionError) as caught:
+            open_store(_settings(path), read_only=read_only)
+        message = str(caught.value)
+        assert "\n" not in message
+        assert str(path) in message
+        assert f"schema version {SCHEMA_VERSION + 1}" in message
+        assert "sqlite_path" in message and "delete" in message
+
+
+def test_a_file_that_is_not_a_database_is_one_line_naming_it(tmp_path: Path) -> None:
+    path = tmp_path / "notes.txt"
+    path.write_bytes(b"lap times: 1:20.235, 1:20.412\n" * 200)
+    for read_only in (False, True):
+        with pytest.raises(StoreError) as caught:
+            open_store(_settings(path), read_only=read_only)
+        assert "\n" not in str(caught.value)
+        assert str(path) in str(caught.value)
+    assert path.read_bytes().startswith(b"lap times")  # left untouched
+
+
+def test_another_programs_database_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "other.sqlite3"
+    connection = sqlite3.connect(path)
+    with connection:
+        connection.execute("CREATE TABLE cars (name TEXT)")
+    connection.close()
+    with pytest.raises(SchemaVersionError, match="not an f1dash-tui store"):
+        open_store(_settings(path))
+
+
+def test_viewers_open_read_only(tmp_path: Path) -> None:
+    path = tmp_path / "f1.sqlite3"
+    with pytest.raises(StoreError, match="no store at"):
+        open_store(_settings(path), read_only=True)
+    assert not path.exists()
+    open_store(_settings(path)).close()
+    viewer = open_store(_settings(path), read_only=True)
+    try:
+        with pytest.raises(StoreError, match="read-only"):
+            viewer.write_batch({})
+        with pytest.raises(StoreError, match=r"readonly|read-only"):
+            viewer.fetch("DELETE FROM sessions")
+    finally:
+        viewer.close()
+
+
+class _RecordingStore:
+    """Passes queries to a store and remembers every (sql, params)."""
+
+    def __init__(self, store: SQLiteStore) -> None:
+        self.store = store
+        self.backend = store.backend
+        self.read_only = True
+        self.statements: list[tuple[str, tuple[Any, ...]]] = []
+
+    @property
+    def schema_version(self) -> int:
+        return self.store.schema_version
+
+    def fetch(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        self.statements.append((sql, tuple(params)))
+        return self.store.fetch(sql, params)
+
+    def write_batch(self, tables: object) -> int:
+        raise AssertionError("queries never write")
+
+    def close(self) -> None:
+        self.store.close()
+
+
+def test_every_dashboard_query_is_an_index_search(
+    tmp_path: Path, melbourne_decoded: dict[str, Any]
+) -> None:
+    path = tmp_path / "f1.sqlite3"
+    with SQLiteStore(path) as writer:
+        writer.write_batch(capture_store_tables(melbourne_decoded, "test"))
+    store = SQLiteStore(path, read_only=True)
+    recording = _RecordingStore(store)
+    queries = DashboardQueries(recording)  # type: ignore[arg-type]
+    info = queries.latest_session()
+    assert info is not None
+    uid = info.session_uid
+    tower = queries.timing_tower(uid)
+    assert tower is not None
+    queries.car_samples(uid, 21, tower.rows[0].lap_number, after_frame=0)
+    queries.car_state(uid, 21)
+    queries.positions(uid)
+    best = queries.best_laps(0)
+    queries.reference_lap(LapKey(uid, best[0].key.car_index, best[0].key.lap_number))
+    queries.events(uid, after_event_id=3)
+    queries.pipeline_health()
+    assert len(recording.statements) > 15
+    try:
+        for sql, params in recording.statements:
+            plan = [row[3] for row in store.fetch(f"EXPLAIN QUERY PLAN {sql}", params)]
+            # A SCAN is only fine along an index with a LIMIT (the newest row).
+            scans = [step for step in plan if step.startswith("SCAN")]
+            for step in scans:
+                assert "INDEX" in step and "LIMIT" in sql, f"{sql}\n{plan}"
+            assert any("USING" in step for step in plan), f"{sql}\n{plan}"
+    finally:
+        store.close()
