@@ -577,7 +577,15 @@ def replay(
             )
     finally:
         store.close()
-    click.echo(f"replayed {pcap_file} into {_store_label(settings)}: {stats}", err=True)
+    click.echo(
+        f"replayed {pcap_file} into {_store_label(settings)}: {_stats_line(stats)}",
+        err=True,
+    )
+
+
+def _stats_line(stats: Any) -> str:
+    status_line = getattr(stats, "status_line", None)
+    return str(status_line() if callable(status_line) else stats)
 
 
 def _check_capture(pcap_file: Path) -> None:
@@ -587,7 +595,13 @@ def _check_capture(pcap_file: Path) -> None:
 
 
 @cli.command(context_settings=CONTEXT_SETTINGS)
-@click.option("--cars", type=click.IntRange(1, 22), default=22, help="Cars on track.")
+@click.option(
+    "--cars",
+    type=click.IntRange(min=1),
+    default=None,
+    show_default="the full grid: 20 (2025) or 22 (2026)",
+    help="Cars in the race.",
+)
 @click.option("--laps", type=click.IntRange(min=1), default=5, help="Race laps.")
 @click.option(
     "--rate",
@@ -603,6 +617,7 @@ def _check_capture(pcap_file: Path) -> None:
     help="UDP packet format.",
 )
 @click.option("--seed", type=int, default=1, help="Random seed (same seed, same race).")
+@click.option("--track", default="melbourne", help="Track outline to drive.")
 @click.option(
     "--to-udp",
     type=HostPort(),
@@ -626,11 +641,12 @@ def _check_capture(pcap_file: Path) -> None:
 @click.pass_context
 def simulate(
     ctx: click.Context,
-    cars: int,
+    cars: int | None,
     laps: int,
     rate: int,
     packet_format: str,
     seed: int,
+    track: str,
     to_udp: tuple[str, int] | None,
     pcap_file: Path | None,
     speed: float,
@@ -644,8 +660,14 @@ def simulate(
     from f1dash_tui import simulate_feed
 
     request = simulate_feed.RaceRequest(
-        cars=cars, laps=laps, rate_hz=rate, packet_format=int(packet_format), seed=seed
+        cars=cars,
+        laps=laps,
+        rate_hz=rate,
+        packet_format=int(packet_format),
+        seed=seed,
+        track=track,
     )
+    simulate_feed.check_request(request)
     into_store = to_udp is None and pcap_file is None
     settings = _prepare(ctx, connects_to_store=into_store)
     with _stop_on_signals() as stop_event:
@@ -669,7 +691,10 @@ def simulate(
                 )
             finally:
                 store.close()
-            click.echo(f"simulated into {_store_label(settings)}: {stats}", err=True)
+            click.echo(
+                f"simulated into {_store_label(settings)}: {_stats_line(stats)}",
+                err=True,
+            )
 
 
 @cli.group(context_settings=CONTEXT_SETTINGS)

@@ -21,6 +21,7 @@ from typing import Any
 
 from f1dash_tui.errors import F1DashError
 from f1dash_tui.settings import Settings
+from f1dash_tui.simulate_feed import RaceRequest, simulated_race_into_store
 
 logger = logging.getLogger(__name__)
 
@@ -71,8 +72,10 @@ class DemoFeed(threading.Thread):
         loop: bool,
         speed: float | None,
         on_error: Callable[[str], None] | None = None,
+        race: RaceRequest | None = None,
     ) -> None:
         super().__init__(name="demo-feed", daemon=True)
+        self._race = race or RaceRequest()
         self._on_error = on_error
         self._settings = settings
         self._capture_path = capture_path
@@ -128,12 +131,10 @@ class DemoFeed(threading.Thread):
                 source="demo",
             )
             return
-        from f1dash_tui.simulate_feed import RaceRequest, simulated_race_into_store
-
         # Each pass of --loop is a different race (seed) and a new session (salt).
         simulated_race_into_store(
             store,
-            request=RaceRequest(seed=1 + salt),
+            request=dataclasses.replace(self._race, seed=self._race.seed + salt),
             speed=self._speed,
             session_uid_salt=salt,
             stop_event=self.stop_event,

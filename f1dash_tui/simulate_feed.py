@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,11 +25,13 @@ class SimulationUnavailableError(F1DashError):
 class RaceRequest:
     """What the user asked the simulator for."""
 
-    cars: int = 22
+    cars: int | None = None
+    """None: the format's full grid."""
     laps: int = 5
     rate_hz: int = 60
     packet_format: int = 2026
     seed: int = 1
+    track: str = "melbourne"
 
 
 def _module(name: str, what: str) -> Any:
@@ -40,17 +43,27 @@ def _module(name: str, what: str) -> Any:
         ) from error
 
 
+def check_request(request: RaceRequest) -> None:
+    """Raise ConfigError (one line) for a race the game could not send."""
+    _options(request).validate()
+
+
+def _options(request: RaceRequest) -> Any:
+    simulator = _module("f1dash_tui.telemetry.simulator", "the simulator")
+    return simulator.SimulationOptions(
+        cars=request.cars,
+        laps=request.laps,
+        send_rate_hz=request.rate_hz,
+        packet_format=request.packet_format,
+        track=request.track,
+        seed=request.seed,
+    )
+
+
 def simulated_datagrams(request: RaceRequest) -> Iterator[tuple[float, bytes]]:
     """The simulator's ``(session_time_s, datagram)`` stream for ``request``."""
     simulator = _module("f1dash_tui.telemetry.simulator", "the simulator")
-    options = simulator.SimulationOptions(
-        cars=request.cars,
-        laps=request.laps,
-        rate_hz=request.rate_hz,
-        packet_format=request.packet_format,
-        seed=request.seed,
-    )
-    datagrams: Iterator[tuple[float, bytes]] = simulator.simulate(options)
+    datagrams: Iterator[tuple[float, bytes]] = simulator.simulate(_options(request))
     return datagrams
 
 
@@ -94,14 +107,19 @@ def simulated_race_to_udp(
 def simulated_race_to_pcap(
     request: RaceRequest, pcap_path: Path, *, stop_event: threading.Event | None = None
 ) -> int:
-    """Write a synthetic race to a pcap file (timestamps = session time); the count."""
+    """Write a synthetic race to a pcap file; the count.
+
+    Timestamps are now plus each packet's session time, so replaying the file at its
+    recorded pace runs at race pace.
+    """
     from f1dash_tui.telemetry.pcap import PcapWriter
 
+    origin_unix_s = time.time()
     written = 0
     with PcapWriter(pcap_path) as writer:
         for session_time_s, datagram in simulated_datagrams(request):
             if stop_event is not None and stop_event.is_set():
                 break
-            writer.write(session_time_s, datagram)
+            writer.write(origin_unix_s + session_time_s, datagram)
             written += 1
     return written

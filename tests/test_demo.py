@@ -18,6 +18,7 @@ from f1dash_tui.demo import (
     demo_settings,
 )
 from f1dash_tui.settings import HeavyDBSettings, Settings, StoreSettings
+from f1dash_tui.simulate_feed import RaceRequest
 from f1dash_tui.store import open_store
 
 PCAP_MAGIC_LE = bytes.fromhex("d4c3b2a1")
@@ -195,3 +196,17 @@ def test_demo_in_a_real_terminal(tmp_path: Path) -> None:
         assert not [p for p in temp_root.iterdir() if p.name.startswith("f1dash-demo")]
     finally:
         subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
+
+
+def test_simulate_feed_writes_a_synthetic_session(tmp_path: Path) -> None:
+    settings = demo_settings(Settings(), tmp_path)
+    open_store(settings.store).close()
+    race = RaceRequest(cars=2, laps=1, rate_hz=10, packet_format=2025)
+    feed = DemoFeed(settings, capture_path=None, loop=False, speed=None, race=race)
+    run_feed(feed, timeout_s=120)
+    sessions = sessions_in(settings.store.sqlite_path)
+    assert len(sessions) == 1
+    _, _, is_synthetic, packet_format, track_id = sessions[0]
+    assert is_synthetic == 1
+    assert packet_format == 2025
+    assert track_id == 0  # the simulator drives the Melbourne outline by default
