@@ -1,0 +1,539 @@
+"""The ingest pipeline: bounded queues, batching by time and size, one writer thread.
+
+    listener / replay ──datagrams──▶ [queue] ──▶ batcher thread ──tables──▶ [queue]
+        ──▶ writer thread ──▶ store (or the outage spool)
+
+The batcher collects datagrams for at most ``IngestSettings.batch_max_s`` (0.1 s: the
+dashboard polls every 0.5 s, so data is at most one poll old) or until a batch holds
+``batch_max_rows / ROWS_PER_DATAGRAM`` datagrams, decodes them in one vectorised call
+and runs the session logic. The writer is the only thread that touches the store: at
+60 Hz a 0.1 s batch is ~30 datagrams and ~130 rows per per-car table, one transaction
+each, so writes stay batched at any send rate.
+
+Both queues are bounded. A live source that outruns the writer loses datagrams at the
+first queue (counted as drops), never memory; a replay waits instead (``block=True``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+import tenacity
+
+from f1dash_tui.errors import StoreError
+from f1dash_tui.ingest.session import SessionTracker
+from f1dash_tui.ingest.spool import Spool
+from f1dash_tui.settings import IngestSettings
+from f1dash_tui.store.base import Store
+from f1dash_tui.store.schema import TABLES as STORE_TABLES
+from f1dash_tui.telemetry.decode import Decoder
+
+log = logging.getLogger(__name__)
+
+ROWS_PER_DATAGRAM = 20
+"""Rows a datagram decodes into, for sizing batches: per-car packets give 20-24 rows
+(one per car slot), the rest one; the size limit only matters for fast replays."""
+
+BATCH_QUEUE_MAX = 16
+"""Decoded batches waiting for the writer: 16 x 0.1 s = 1.6 s of live data."""
+
+STATS_INTERVAL_S = 1.0
+"""How often an ``ingest_stats`` row is written (the dashboard polls it every 5 s)."""
+
+BACKOFF = tenacity.wait_exponential(multiplier=0.5, min=0.5, max=5.0)
+"""Retry delays after a failed write: 0.5, 1, 2, 4, then every 5 s, so a store that
+comes back is written to again within 5 s."""
+
+BACKFILL_BATCHES_PER_TURN = 8
+"""Spooled batches written between two new batches while backfilling, so the writer
+keeps up with live data (16 queued batches) and still drains the spool."""
+
+QUEUE_FULL_REASON = "ingest: queue full"
+"""The ``bad_by_reason`` key of datagrams dropped because the queue was full."""
+
+_STOP = object()
+
+
+@dataclass(frozen=True)
+class IngestStats:
+    """Counters of one ingest run (also the source of ``ingest_stats`` rows)."""
+
+    packets_total: int = 0
+    packets_per_s: float = 0.0
+    bad_by_reason: Mapping[str, int] = field(default_factory=dict)
+    dropped_queue_full: int = 0
+    rows_written: int = 0
+    batches_written: int = 0
+    spooled_rows: int = 0
+    """Rows waiting in the outage spool now."""
+    spooled_batches: int = 0
+    write_lag_s: float | None = None
+    """Receive-to-commit time of the oldest datagram of the last batch written."""
+    last_packet_unix_s: float | None = None
+    session_uid: int = 0
+    laps_completed: int = 0
+    rewinds: int = 0
+    store_error: str = ""
+    """The last write error while the store is failing; empty when writes succeed."""
+
+    @property
+    def bad_packets(self) -> int:
+        """Datagrams dropped or rejected, all reasons together."""
+        return sum(self.bad_by_reason.values())
+
+    def status_line(self) -> str:
+        """One line for a terminal: packets, rate, bad, lag, and any outage."""
+        lag = "-" if self.write_lag_s is None else f"{self.write_lag_s * 1000:.0f} ms"
+        line = (
+            f"ingest: {self.packets_total:,} packets  {self.packets_per_s:,.0f} pkt/s"
+            f"  bad {self.bad_packets:,}  lag {lag}"
+        )
+        if self.spooled_rows or self.store_error:
+            line += f"  store down, spooled {self.spooled_rows:,} rows"
+        return line
+
+
+@dataclass
+class _Batch:
+    tables: dict[str, dict[str, np.ndarray]]
+    oldest_recv_unix_s: float
+    newest_recv_unix_s: float
+    datagrams: int
+    counts: IngestStats
+    final: bool = False
+
+
+def _format_reason(key: object) -> str:
+    if isinstance(key, tuple) and len(key) == 3:
+        packet_format, packet_id, reason = key
+        return f"{packet_format}/{packet_id}: {reason}"
+    return str(key)
+
+
+class IngestPipeline:
+    """Decodes, runs the session logic and writes to a store on its own threads.
+
+    Feed it with ``submit``/``submit_many`` (or let a ``UdpListener`` put
+    ``ReceivedDatagram`` items on ``pipeline.queue``), then ``stop()`` to flush.
+    ``reopen_store`` (optional) makes a fresh store after a failed write, for
+    backends whose connection does not recover by itself.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        settings: IngestSettings,
+        *,
+        source: str,
+        is_synthetic: bool = False,
+        session_uid_salt: int = 0,
+        reopen_store: Callable[[], Store] | None = None,
+        extra_drop_counts: Callable[[], Mapping[str, int]] | None = None,
+        stats_interval_s: float = STATS_INTERVAL_S,
+    ) -> None:
+        self.store = store
+        self.settings = settings
+        self.queue: queue.Queue[Any] = queue.Queue(settings.queue_max_datagrams)
+        self._batches: queue.Queue[Any] = queue.Queue(BATCH_QUEUE_MAX)
+        self._decoder = Decoder()
+        self._tracker = SessionTracker(
+            source=source,
+            is_synthetic=is_synthetic,
+            known_sessions=_known_sessions(store),
+            session_uid_salt=session_uid_salt,
+        )
+        self._reopen_store = reopen_store
+        self._extra_drop_counts = extra_drop_counts
+        self._stats_interval_s = stats_interval_s
+        self._max_datagrams = max(1, settings.batch_max_rows // ROWS_PER_DATAGRAM)
+        self._spool: Spool | None = None
+        spool_path = Spool.for_backend(settings.spool_dir, store.backend).path
+        if spool_path.exists():
+            self._spool = Spool(spool_path)
+            if self._spool.pending_batches:
+                log.warning(
+                    "%d batches (%d rows) left in the spool %s; backfilling first",
+                    self._spool.pending_batches,
+                    self._spool.pending_rows,
+                    spool_path,
+                )
+        self._packets_total = 0
+        self._dropped_queue_full = 0
+        self._stats = IngestStats()
+        self._stats_lock = threading.Lock()
+        self._threads: list[threading.Thread] = []
+        self._retry_attempt = 0
+        self._next_retry_monotonic = 0.0
+        self._last_stats_row_monotonic = 0.0
+        self._rate_window: tuple[float, int] = (time.monotonic(), 0)
+        self.failed: BaseException | None = None
+
+    # -- feeding ------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the batcher and writer threads."""
+        for target, name in (
+            (self._batch_loop, "ingest-batcher"),
+            (self._write_loop, "ingest-writer"),
+        ):
+            thread = threading.Thread(target=target, name=name, daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    @property
+    def running(self) -> bool:
+        """Whether the threads were started and not yet stopped."""
+        return bool(self._threads)
+
+    def submit(self, recv_unix_s: float, payload: bytes, *, block: bool = True) -> bool:
+        """Queue one datagram; with ``block=False`` a full queue drops and counts."""
+        try:
+            self.queue.put((recv_unix_s, payload), block=block)
+        except queue.Full:
+            self._dropped_queue_full += 1
+            return False
+        return True
+
+    def submit_many(self, datagrams: list[tuple[float, bytes]]) -> None:
+        """Queue several datagrams as one item (a replay's chunk); waits when full."""
+        if datagrams:
+            self.queue.put(datagrams)
+
+    def stop(self) -> IngestStats:
+        """Flush every queued datagram and pending lap, stop the threads, return
+        the final counters. Call once, after the last submit."""
+        self.queue.put(_STOP)
+        for thread in self._threads:
+            thread.join()
+        self._threads.clear()
+        if self._spool is not None:
+            self._spool.close()
+        if self.failed is not None:
+            raise self.failed
+        return self.stats()
+
+    def stats(self) -> IngestStats:
+        """The counters now (thread-safe snapshot)."""
+        with self._stats_lock:
+            return self._stats
+
+    # -- batcher thread -------------------------------------------------------------
+
+    def _batch_loop(self) -> None:
+        try:
+            self._batch_loop_inner()
+        except BaseException as error:
+            log.exception("ingest batcher failed")
+            self.failed = error
+            self._batches.put(_STOP)
+            raise
+
+    def _batch_loop_inner(self) -> None:
+        times: list[float] = []
+        payloads: list[bytes] = []
+        deadline: float | None = None
+        next_tick = time.monotonic() + self._stats_interval_s
+        get = self.queue.get
+        while True:
+            now = time.monotonic()
+            wait_until = next_tick if deadline is None else min(deadline, next_tick)
+            try:
+                item = get(timeout=max(0.0, wait_until - now))
+            except queue.Empty:
+                item = None
+            if item is _STOP:
+                break
+            if item is not None:
+                if isinstance(item, list):
+                    for recv_unix_s, payload in item:
+                        times.append(recv_unix_s)
+                        payloads.append(payload)
+                else:
+                    times.append(item[0])
+                    payloads.append(item[1])
+                if deadline is None:
+                    deadline = time.monotonic() + self.settings.batch_max_s
+            now = time.monotonic()
+            if payloads and (
+                len(payloads) >= self._max_datagrams or now >= (deadline or now)
+            ):
+                self._emit(times, payloads)
+                times, payloads, deadline = [], [], None
+                next_tick = now + self._stats_interval_s
+            elif now >= next_tick:
+                # Idle: an empty batch lets the writer still write a stats row.
+                self._batches.put(_Batch({}, now, now, 0, self._counts()))
+                next_tick = now + self._stats_interval_s
+        if payloads:
+            self._emit(times, payloads)
+        flushed = self._tracker.flush()
+        now = time.time()
+        self._batches.put(_Batch(flushed, now, now, 0, self._counts(), final=True))
+        self._batches.put(_STOP)
+
+    def _emit(self, times: list[float], payloads: list[bytes]) -> None:
+        decoded = self._decoder.decode(payloads)
+        recv_unix_s = np.asarray(times, dtype="f8")
+        processed = self._tracker.process(decoded.tables, recv_unix_s)
+        # Kinds the store has no table for (car setups, tyre sets, motion ex, ...)
+        # were decoded alongside; the dashboard does not read them.
+        tables = {kind: t for kind, t in processed.items() if kind in STORE_TABLES}
+        self._packets_total += len(payloads)
+        self._batches.put(
+            _Batch(
+                tables,
+                float(recv_unix_s.min()),
+                float(recv_unix_s.max()),
+                len(payloads),
+                self._counts(),
+            )
+        )
+
+    def _counts(self) -> IngestStats:
+        """Counters owned by the batcher (and the listener), as of now."""
+        reasons = {_format_reason(k): v for k, v in self._decoder.bad.items() if v}
+        for reason, count in self._tracker.counters.as_reasons().items():
+            if count:
+                reasons[reason] = count
+        extra = dict(self._extra_drop_counts()) if self._extra_drop_counts else {}
+        dropped = self._dropped_queue_full + extra.pop(QUEUE_FULL_REASON, 0)
+        if dropped:
+            reasons[QUEUE_FULL_REASON] = dropped
+        reasons.update((reason, count) for reason, count in extra.items() if count)
+        counters = self._tracker.counters
+        return IngestStats(
+            packets_total=self._packets_total,
+            bad_by_reason=reasons,
+            dropped_queue_full=dropped,
+            session_uid=self._tracker.latest_session_uid,
+            laps_completed=counters.laps_completed,
+            rewinds=counters.rewinds,
+        )
+
+    # -- writer thread ------------------------------------------------------------
+
+    def _write_loop(self) -> None:
+        try:
+            while True:
+                batch = self._batches.get()
+                if batch is _STOP:
+                    break
+                self._write(batch)
+            self._drain_spool_at_stop()
+        except BaseException as error:
+            log.exception("ingest writer failed")
+            self.failed = error
+            raise
+
+    def _write(self, batch: _Batch) -> None:
+        now_unix_s = time.time()
+        counts = batch.counts
+        if batch.datagrams or batch.final:
+            self._update_rate(counts.packets_total, final=batch.final)
+        tables = batch.tables
+        monotonic_now = time.monotonic()
+        since_stats_row_s = monotonic_now - self._last_stats_row_monotonic
+        if batch.final or since_stats_row_s >= self._stats_interval_s:
+            self._last_stats_row_monotonic = monotonic_now
+            tables = {**tables, "ingest_stats": self._stats_row(counts, now_unix_s)}
+        if not tables:
+            return
+        if self._spool is not None and self._spool.pending_batches:
+            self._backfill()
+        if self._spool is not None and self._spool.pending_batches:
+            self._spool.append(tables)
+            self._publish(counts, batch, written_rows=0)
+            return
+        try:
+            rows = self.store.write_batch(tables)
+        except StoreError as error:
+            self._on_write_failure(error)
+            self._spool_batch(_unwritten(tables, error))
+            self._publish(counts, batch, written_rows=0)
+            return
+        lag_s = time.time() - batch.oldest_recv_unix_s if batch.datagrams else None
+        self._publish(counts, batch, written_rows=rows, lag_s=lag_s)
+
+    def _spool_batch(self, tables: Mapping[str, Mapping[str, np.ndarray]]) -> None:
+        if self._spool is None:
+            self._spool = Spool.for_backend(self.settings.spool_dir, self.store.backend)
+            log.warning("spooling to %s until the store is back", self._spool.path)
+        self._spool.append(tables)
+
+    def _on_write_failure(self, error: StoreError) -> None:
+        self._retry_attempt += 1
+        retry_state = tenacity.RetryCallState(None, None, (), {})  # type: ignore[arg-type]
+        retry_state.attempt_number = self._retry_attempt
+        delay_s = BACKOFF(retry_state)
+        self._next_retry_monotonic = time.monotonic() + delay_s
+        log.warning("store write failed (%s); retrying in %.1f s", error, delay_s)
+        with self._stats_lock:
+            self._stats = replace(self._stats, store_error=str(error))
+
+    def _backfill(self, *, at_stop: bool = False) -> None:
+        """Write spooled batches oldest first while the store takes them."""
+        assert self._spool is not None
+        if time.monotonic() < self._next_retry_monotonic:
+            return
+        if self._retry_attempt and self._reopen_store is not None:
+            try:
+                fresh = self._reopen_store()
+            except StoreError as error:
+                self._on_write_failure(error)
+                return
+            try:
+                self.store.close()
+            except StoreError as error:
+                log.info("closing the failed store connection: %s", error)
+            self.store = fresh
+        turns = None if at_stop else BACKFILL_BATCHES_PER_TURN
+        while turns is None or turns > 0:
+            oldest = self._spool.oldest()
+            if oldest is None:
+                break
+            seq, tables = oldest
+            try:
+                rows = self.store.write_batch(tables)
+            except StoreError as error:
+                self._on_write_failure(error)
+                rest = _unwritten(tables, error)
+                if len(rest) < len(tables):
+                    # Part of it landed (HeavyDB loads table by table): keep the rest.
+                    self._spool.replace(seq, rest)
+                return
+            self._spool.remove(seq)
+            if turns is not None:
+                turns -= 1
+            with self._stats_lock:
+                self._stats = replace(
+                    self._stats,
+                    rows_written=self._stats.rows_written + rows,
+                    spooled_rows=self._spool.pending_rows,
+                    spooled_batches=self._spool.pending_batches,
+                )
+        if not self._spool.pending_batches:
+            log.warning("store is back; spool drained")
+            self._retry_attempt = 0
+            with self._stats_lock:
+                self._stats = replace(self._stats, store_error="")
+
+    def _drain_spool_at_stop(self) -> None:
+        """At stop, keep retrying the backfill for a while; what remains stays
+        spooled on disk for the next ingest."""
+        if self._spool is None or not self._spool.pending_batches:
+            return
+        give_up = time.monotonic() + 2 * float(BACKOFF.wait_max)  # type: ignore[attr-defined]
+        while self._spool.pending_batches and time.monotonic() < give_up:
+            time.sleep(max(0.0, self._next_retry_monotonic - time.monotonic()))
+            self._backfill(at_stop=True)
+        if self._spool.pending_batches:
+            log.warning(
+                "store still unreachable: %d rows stay spooled in %s",
+                self._spool.pending_rows,
+                self._spool.path,
+            )
+
+    def _update_rate(self, packets_total: int, *, final: bool = False) -> None:
+        started, packets_then = self._rate_window
+        now = time.monotonic()
+        if now - started >= 1.0 or (final and now > started):
+            rate = (packets_total - packets_then) / (now - started)
+            self._rate_window = (now, packets_total)
+            with self._stats_lock:
+                self._stats = replace(self._stats, packets_per_s=rate)
+
+    def _stats_row(
+        self, counts: IngestStats, now_unix_s: float
+    ) -> dict[str, np.ndarray]:
+        current = self.stats()
+        spooled = self._spool.pending_rows if self._spool is not None else 0
+        last_packet = current.last_packet_unix_s
+        return {
+            "unix_s": np.array([now_unix_s]),
+            "last_packet_unix_s": np.array(
+                [np.nan if last_packet is None else last_packet]
+            ),
+            "session_uid": np.array([counts.session_uid], "i8"),
+            "packets_total": np.array([counts.packets_total], "i8"),
+            "packets_per_s": np.array([current.packets_per_s]),
+            "bad_total": np.array([counts.bad_packets], "i8"),
+            "bad_by_reason": np.array(
+                [json.dumps(dict(counts.bad_by_reason), sort_keys=True)], object
+            ),
+            "write_lag_s": np.array(
+                [np.nan if current.write_lag_s is None else current.write_lag_s]
+            ),
+            "spooled_rows": np.array([spooled], "i8"),
+        }
+
+    def _publish(
+        self,
+        counts: IngestStats,
+        batch: _Batch,
+        *,
+        written_rows: int,
+        lag_s: float | None = None,
+    ) -> None:
+        with self._stats_lock:
+            previous = self._stats
+            self._stats = replace(
+                counts,
+                packets_per_s=previous.packets_per_s,
+                rows_written=previous.rows_written + written_rows,
+                batches_written=previous.batches_written + (1 if written_rows else 0),
+                spooled_rows=self._spool.pending_rows if self._spool else 0,
+                spooled_batches=self._spool.pending_batches if self._spool else 0,
+                write_lag_s=lag_s if lag_s is not None else previous.write_lag_s,
+                last_packet_unix_s=(
+                    batch.newest_recv_unix_s
+                    if batch.datagrams
+                    else previous.last_packet_unix_s
+                ),
+                store_error=previous.store_error if not written_rows else "",
+            )
+
+
+def _unwritten(
+    tables: Mapping[str, Mapping[str, np.ndarray]], error: StoreError
+) -> dict[str, Mapping[str, np.ndarray]]:
+    """The tables of a failed batch the store did not take.
+
+    A backend without multi-table transactions (HeavyDB) names the tables it loaded
+    before failing in ``error.tables_written``; spooling those again would duplicate
+    their rows.
+    """
+    written = set(getattr(error, "tables_written", ()))
+    return {name: columns for name, columns in tables.items() if name not in written}
+
+
+def _known_sessions(store: Store) -> dict[int, tuple[int, int]]:
+    """Sessions already in the store: UID -> (track_id, session_type)."""
+    rows = store.fetch("SELECT session_uid, track_id, session_type FROM sessions")
+    return {int(uid): (int(track), int(kind)) for uid, track, kind in rows}
+
+
+def feed(
+    pipeline: IngestPipeline,
+    timed_payloads: Iterable[tuple[float, bytes]],
+    *,
+    chunk: int = 256,
+) -> int:
+    """Submit ``(recv_unix_s, payload)`` pairs in chunks; return how many."""
+    pending: list[tuple[float, bytes]] = []
+    count = 0
+    for item in timed_payloads:
+        pending.append(item)
+        if len(pending) >= chunk:
+            pipeline.submit_many(pending)
+            count += len(pending)
+            pending = []
+    pipeline.submit_many(pending)
+    return count + len(pending)

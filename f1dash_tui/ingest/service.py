@@ -1,0 +1,257 @@
+"""Ingest entry points the CLI, the demo, the simulator and the benchmarks call.
+
+- ``run_listener``: live UDP -> store, until stopped.
+- ``record_udp``: live UDP -> pcap file.
+- ``replay_to_udp``: pcap -> UDP, at the recorded pace, N times it, or flat out.
+- ``replay_to_store``: pcap -> store, same pacing, no socket in between.
+- ``ingest_datagrams``: any ``(time_s, payload)`` stream -> store (simulator, bench).
+
+Errors a user can cause come out as the typed one-line errors of ``f1dash_tui.errors``.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import TextIO
+
+from f1dash_tui.errors import F1DashError
+from f1dash_tui.ingest.pipeline import (
+    QUEUE_FULL_REASON,
+    IngestPipeline,
+    IngestStats,
+    feed,
+)
+from f1dash_tui.settings import IngestSettings, Settings
+from f1dash_tui.store import open_store
+from f1dash_tui.store.base import Store
+from f1dash_tui.telemetry.listener import ReceivedDatagram, UdpListener
+from f1dash_tui.telemetry.pcap import PcapWriter, read_pcap
+from f1dash_tui.telemetry.replay import paced, send_udp
+
+log = logging.getLogger(__name__)
+
+STATUS_INTERVAL_S = 0.5
+"""How often the one-line status is redrawn on a terminal."""
+
+REPLAY_CHUNK = 256
+"""Datagrams per queue item when replaying as fast as possible (one queue operation
+per chunk instead of per datagram)."""
+
+SENDER_REJECTED_REASON = "ingest: sender not allowed"
+
+
+def run_listener(
+    settings: Settings,
+    *,
+    status_stream: TextIO | None = None,
+    stop_event: threading.Event | None = None,
+) -> None:
+    """Receive the game's UDP telemetry and write it to the configured store.
+
+    Runs until ``stop_event`` is set (or Ctrl-C). With ``status_stream`` (the CLI
+    passes stderr when it is a terminal) a one-line status is redrawn there.
+    Raises ListenError (port busy) or StoreError (store cannot be opened).
+    """
+    stop = stop_event or threading.Event()
+    ingest = settings.ingest
+    store = open_store(settings.store)
+    listener: UdpListener | None = None
+    pipeline: IngestPipeline | None = None
+    try:
+        pipeline = IngestPipeline(
+            store,
+            ingest,
+            source="udp",
+            extra_drop_counts=lambda: _listener_drops(listener),
+        )
+        listener = UdpListener(
+            ingest.listen_host,
+            ingest.listen_port,
+            pipeline.queue,
+            allowed_senders=ingest.allowed_senders,
+        )
+        listener.start()
+        pipeline.start()
+        _wait_with_status(stop, pipeline, status_stream)
+    except KeyboardInterrupt:
+        log.info("ingest interrupted")
+    finally:
+        if listener is not None:
+            listener.stop()
+        try:
+            if pipeline is not None and pipeline.running:
+                stats = pipeline.stop()
+                log.info("ingest stopped: %s", stats.status_line())
+                if status_stream is not None:
+                    status_stream.write("\r" + stats.status_line() + "\n")
+                    status_stream.flush()
+        finally:
+            pipeline_store = pipeline.store if pipeline is not None else store
+            pipeline_store.close()
+
+
+def _listener_drops(listener: UdpListener | None) -> dict[str, int]:
+    if listener is None:
+        return {}
+    return {
+        QUEUE_FULL_REASON: listener.dropped_queue_full,
+        SENDER_REJECTED_REASON: listener.rejected_senders,
+    }
+
+
+def _wait_with_status(
+    stop: threading.Event, pipeline: IngestPipeline, status_stream: TextIO | None
+) -> None:
+    while not stop.wait(STATUS_INTERVAL_S):
+        if pipeline.failed is not None:
+            raise pipeline.failed
+        if status_stream is not None:
+            status_stream.write("\r" + pipeline.stats().status_line() + "\x1b[K")
+            status_stream.flush()
+
+
+def record_udp(
+    settings: Settings, pcap_path: Path, *, stop_event: threading.Event | None = None
+) -> int:
+    """Write every datagram received on the listen address to a pcap file, with its
+    receive time, until stopped; return how many were written."""
+    stop = stop_event or threading.Event()
+    ingest = settings.ingest
+    received: queue.Queue[ReceivedDatagram] = queue.Queue(ingest.queue_max_datagrams)
+    listener = UdpListener(
+        ingest.listen_host,
+        ingest.listen_port,
+        received,
+        allowed_senders=ingest.allowed_senders,
+    )
+    written = 0
+    with PcapWriter(pcap_path) as writer, listener:
+        destination = listener.address
+        try:
+            while not (stop.is_set() and received.empty()):
+                try:
+                    datagram = received.get(timeout=STATUS_INTERVAL_S)
+                except queue.Empty:
+                    continue
+                writer.write(
+                    datagram.recv_unix_s,
+                    datagram.payload,
+                    src=datagram.sender,
+                    dst=destination,
+                )
+                written += 1
+        except KeyboardInterrupt:
+            log.info("recording interrupted")
+    if listener.dropped_queue_full:
+        log.warning("%d datagrams dropped: queue full", listener.dropped_queue_full)
+    return written
+
+
+def _capture_payloads(pcap_path: Path) -> Iterator[tuple[float, bytes]]:
+    for datagram in read_pcap(pcap_path):
+        yield datagram.timestamp_s, datagram.payload
+
+
+def replay_to_udp(
+    pcap_path: Path,
+    host: str,
+    port: int,
+    *,
+    speed: float | None,
+    stop_event: threading.Event | None = None,
+) -> int:
+    """Send a capture's datagrams to ``host:port`` at ``speed`` x the recorded pace
+    (None: as fast as possible); return how many were sent."""
+    try:
+        return send_udp(
+            _capture_payloads(Path(pcap_path)),
+            host,
+            port,
+            speed=speed,
+            stop_event=stop_event,
+        )
+    except OSError as error:
+        raise F1DashError(
+            f"cannot send UDP to {host}:{port}: {error.strerror or error}"
+        ) from error
+
+
+def replay_to_store(
+    pcap_path: Path,
+    store: Store,
+    *,
+    speed: float | None,
+    session_uid_salt: int = 0,
+    stop_event: threading.Event | None = None,
+    source: str = "replay",
+    settings: IngestSettings | None = None,
+) -> IngestStats:
+    """Ingest a capture straight into ``store`` at ``speed`` x its recorded pace
+    (None: as fast as possible). A non-zero ``session_uid_salt`` makes it a new
+    session (``demo --loop``). Raises CaptureError for a file that is not a capture."""
+    pcap_path = Path(pcap_path)
+    label = f"replay:{pcap_path.name}" if source == "replay" else source
+    return ingest_datagrams(
+        _capture_payloads(pcap_path),
+        store,
+        speed=speed,
+        source=label,
+        session_uid_salt=session_uid_salt,
+        stop_event=stop_event,
+        settings=settings,
+    )
+
+
+def ingest_datagrams(
+    datagrams_with_times: Iterable[tuple[float, bytes]],
+    store: Store,
+    *,
+    speed: float | None = None,
+    source: str = "simulator",
+    is_synthetic: bool | None = None,
+    session_uid_salt: int = 0,
+    stop_event: threading.Event | None = None,
+    settings: IngestSettings | None = None,
+) -> IngestStats:
+    """Ingest ``(time_s, payload)`` pairs into ``store``; return the counters.
+
+    ``time_s`` only paces the stream (differences matter, not the origin); rows are
+    stamped with the wall-clock time they were ingested. With ``speed=None`` nothing
+    waits and nothing is dropped. ``is_synthetic`` defaults to ``source ==
+    "simulator"``.
+    """
+    pipeline = IngestPipeline(
+        store,
+        settings or IngestSettings(),
+        source=source,
+        is_synthetic=source == "simulator" if is_synthetic is None else is_synthetic,
+        session_uid_salt=session_uid_salt,
+    )
+    pipeline.start()
+    started = time.monotonic()
+    try:
+        timed = paced(datagrams_with_times, speed, stop_event=stop_event)
+        if speed is None:
+            clock = time.time
+            feed(
+                pipeline,
+                ((clock(), payload) for _, payload in timed),
+                chunk=REPLAY_CHUNK,
+            )
+        else:
+            for _, payload in timed:
+                pipeline.submit(time.time(), payload)
+    finally:
+        stats = pipeline.stop()
+    log.info(
+        "ingested %d datagrams in %.1f s: %s",
+        stats.packets_total,
+        time.monotonic() - started,
+        stats.status_line(),
+    )
+    return stats

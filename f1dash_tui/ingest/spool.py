@@ -1,0 +1,121 @@
+"""The outage spool: batches kept on local disk while the store cannot take them.
+
+When a write fails (a HeavyDB server unreachable or failing), the writer appends the
+batch here instead and keeps going; once the store answers again it backfills the
+spooled batches oldest first, and only then writes new ones, so rows arrive in order.
+
+Format: one SQLite file per store backend in ``IngestSettings.spool_dir``
+(``spool-<backend>.sqlite3``), table ``batches(seq INTEGER PRIMARY KEY, rows INTEGER,
+payload BLOB)``. ``payload`` is the batch (table -> column -> numpy array) pickled with
+protocol 5; only this process writes and reads it, never a file from elsewhere. One
+batch = one transaction, so a killed ingest leaves whole batches; a restarted ingest
+backfills what an earlier one left.
+"""
+
+from __future__ import annotations
+
+import logging
+import pickle
+import sqlite3
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+
+from f1dash_tui.errors import StoreError
+
+log = logging.getLogger(__name__)
+
+Batch = Mapping[str, Mapping[str, np.ndarray]]
+
+
+def batch_rows(tables: Batch) -> int:
+    """Rows in a batch, over all its tables."""
+    return sum(
+        len(next(iter(columns.values()))) for columns in tables.values() if columns
+    )
+
+
+class Spool:
+    """An append-only, crash-safe queue of batches in a local SQLite file."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._connection = sqlite3.connect(
+                path, isolation_level=None, check_same_thread=False
+            )
+            self._connection.execute("PRAGMA journal_mode=WAL")
+            self._connection.execute(
+                "CREATE TABLE IF NOT EXISTS batches (seq INTEGER PRIMARY KEY, "
+                "rows INTEGER NOT NULL, payload BLOB NOT NULL)"
+            )
+            count, rows = self._connection.execute(
+                "SELECT COUNT(*), COALESCE(SUM(rows), 0) FROM batches"
+            ).fetchone()
+        except (OSError, sqlite3.Error) as error:
+            raise StoreError(f"cannot open the ingest spool {path}: {error}") from error
+        self.pending_batches = int(count)
+        self.pending_rows = int(rows)
+
+    @classmethod
+    def for_backend(cls, spool_dir: Path, backend: str) -> Spool:
+        """The spool file for a store backend inside ``spool_dir``."""
+        return cls(spool_dir / f"spool-{backend}.sqlite3")
+
+    def append(self, tables: Batch) -> int:
+        """Spool one batch (one transaction); return its row count."""
+        rows = batch_rows(tables)
+        payload = pickle.dumps(
+            {name: dict(columns) for name, columns in tables.items()}, protocol=5
+        )
+        with self._connection:
+            self._connection.execute(
+                "INSERT INTO batches (rows, payload) VALUES (?, ?)", (rows, payload)
+            )
+        self.pending_batches += 1
+        self.pending_rows += rows
+        return rows
+
+    def oldest(self) -> tuple[int, dict[str, dict[str, np.ndarray]]] | None:
+        """The oldest spooled batch as (seq, tables), or None when empty."""
+        found = self._connection.execute(
+            "SELECT seq, payload FROM batches ORDER BY seq LIMIT 1"
+        ).fetchone()
+        if found is None:
+            return None
+        seq, payload = found
+        tables: dict[str, dict[str, np.ndarray]] = pickle.loads(payload)
+        return int(seq), tables
+
+    def replace(self, seq: int, tables: Batch) -> None:
+        """Keep only part of a spooled batch (the part the store did not take)."""
+        rows = batch_rows(tables)
+        payload = pickle.dumps(
+            {name: dict(columns) for name, columns in tables.items()}, protocol=5
+        )
+        with self._connection:
+            old = self._connection.execute(
+                "SELECT rows FROM batches WHERE seq = ?", (seq,)
+            ).fetchone()
+            self._connection.execute(
+                "UPDATE batches SET rows = ?, payload = ? WHERE seq = ?",
+                (rows, payload, seq),
+            )
+        if old is not None:
+            self.pending_rows += rows - int(old[0])
+
+    def remove(self, seq: int) -> None:
+        """Forget a batch once the store has it."""
+        with self._connection:
+            removed = self._connection.execute(
+                "DELETE FROM batches WHERE seq = ? RETURNING rows", (seq,)
+            ).fetchone()
+        if removed is not None:
+            self.pending_batches -= 1
+            self.pending_rows -= int(removed[0])
+
+    def close(self) -> None:
+        """Close the file (whatever is spooled stays for the next ingest)."""
+        self._connection.close()
