@@ -9,27 +9,38 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-TEAM_COLOURS: dict[int, str] = {
-    # Team ids from the game's UDP appendix (F1 24/25; 2026 pack keeps 0-9).
-    0: "#27f4d2",  # Mercedes
-    1: "#e8002d",  # Ferrari
-    2: "#3671c6",  # Red Bull Racing
-    3: "#64c4ff",  # Williams
-    4: "#229971",  # Aston Martin
-    5: "#0093cc",  # Alpine
-    6: "#6692ff",  # RB
-    7: "#b6babd",  # Haas
-    8: "#ff8000",  # McLaren
-    9: "#52e252",  # Sauber / Audi
+TEAM_COLOURS: dict[str, str] = {
+    # By team name (``telemetry.enums.team_name``), because the game renumbers teams:
+    # Mercedes is 0 up to 2025 and 476 in the 2026 Season Pack.
+    "Mercedes": "#27f4d2",
+    "Ferrari": "#e8002d",
+    "Red Bull Racing": "#3671c6",
+    "Red Bull": "#3671c6",
+    "Williams": "#64c4ff",
+    "Aston Martin": "#229971",
+    "Racing Point": "#f596c8",
+    "Force India": "#f596c8",
+    "Alpine": "#0093cc",
+    "Renault": "#fff500",
+    "RB": "#6692ff",
+    "Racing Bulls": "#6692ff",
+    "AlphaTauri": "#5e8faa",
+    "Toro Rosso": "#469bff",
+    "Haas": "#b6babd",
+    "McLaren": "#ff8000",
+    "Sauber": "#52e252",
+    "Alfa Romeo": "#c92d4b",
+    "Audi": "#c0c0c0",
+    "Cadillac": "#d4af37",
 }
 UNKNOWN_TEAM_COLOUR = "#9e9e9e"
 
 
-def team_colour(team_id: int | None) -> str:
+def team_colour(team_name: str | None) -> str:
     """The team's colour (grey for teams the mapping does not know)."""
-    if team_id is None:
+    if team_name is None:
         return UNKNOWN_TEAM_COLOUR
-    return TEAM_COLOURS.get(team_id, UNKNOWN_TEAM_COLOUR)
+    return TEAM_COLOURS.get(team_name, UNKNOWN_TEAM_COLOUR)
 
 
 @dataclass(frozen=True)

@@ -49,6 +49,8 @@ class MapLayer:
     x_m: np.ndarray
     z_m: np.ndarray
     style: str = ""
+    dots_only: bool = False
+    """Plot the points as they are (no joining line): for scattered positions."""
 
 
 @dataclass(frozen=True)
@@ -125,7 +127,8 @@ def _densify(x_m: np.ndarray, z_m: np.ndarray, step_m: float) -> tuple[np.ndarra
     if total > 20 * len(x_m):
         return x_m, z_m
     idx = np.repeat(np.arange(len(seg)), pieces)
-    frac = np.concatenate([np.arange(n) / n for n in pieces])
+    first_of_segment = np.repeat(np.cumsum(pieces) - pieces, pieces)
+    frac = (np.arange(len(idx)) - first_of_segment) / np.repeat(pieces, pieces)
     out_x = x_m[idx] + (x_m[idx + 1] - x_m[idx]) * frac
     out_z = z_m[idx] + (z_m[idx + 1] - z_m[idx]) * frac
     return np.append(out_x, x_m[-1]), np.append(out_z, z_m[-1])
@@ -164,11 +167,9 @@ def draw_track_map(
         return _assemble(chars, styles)
 
     for layer in layers:
-        x_m, z_m = _densify(
-            np.asarray(layer.x_m, float),
-            np.asarray(layer.z_m, float),
-            0.5 / frame.scale,
-        )
+        x_m, z_m = np.asarray(layer.x_m, float), np.asarray(layer.z_m, float)
+        if not layer.dots_only:
+            x_m, z_m = _densify(x_m, z_m, 0.5 / frame.scale)
         col, row = _to_dots(frame, x_m, z_m, dots_h, y_scale)
         inside = (col >= 0) & (col < dots_w) & (row >= 0) & (row < dots_h)
         col, row = col[inside], row[inside]

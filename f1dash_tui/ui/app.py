@@ -301,6 +301,7 @@ class F1DashApp(App[None]):
         live = self.live
         parts = {"live"}
         previous_uid = live.session_uid
+        previous_frame = live.session.latest_frame if live.session else None
         new_session = frame.session is not None and (
             frame.session.session_uid != previous_uid
         )
@@ -318,11 +319,11 @@ class F1DashApp(App[None]):
             parts |= {"car", "events"}
             for group in ("car", "events", "slow"):
                 self.pollers[group].poll_soon()
-        held_frame = live.last_sample_frame()
         if (
             frame.session is not None
-            and held_frame is not None
-            and frame.session.latest_frame < held_frame
+            and previous_frame is not None
+            and not new_session
+            and frame.session.latest_frame < previous_frame
         ):
             # Frames went back: a flashback. The held trace is from a future that no
             # longer happened.
@@ -367,18 +368,11 @@ class F1DashApp(App[None]):
             self._trail_z.pop(0)
 
     def trail(self) -> tuple[np.ndarray, np.ndarray]:
-        """Every car's recent positions as dots (the map's outline before a lap
-        completes). NaN separates frames so no line joins far-apart cars."""
+        """Every car's recent positions, drawn as dots: the map's outline before a
+        lap completes."""
         if not self._trail_x:
             return np.empty(0), np.empty(0)
-        # Dots, not lines: each point becomes its own segment via NaN separators.
-        xs = np.concatenate(self._trail_x)
-        zs = np.concatenate(self._trail_z)
-        nan = np.full(len(xs), np.nan)
-        return (
-            np.column_stack([xs, nan]).ravel(),
-            np.column_stack([zs, nan]).ravel(),
-        )
+        return np.concatenate(self._trail_x), np.concatenate(self._trail_z)
 
     # ----------------------------------------------------------- screen updates
     def _show(self, parts: set[str]) -> None:
@@ -387,6 +381,11 @@ class F1DashApp(App[None]):
         screen = self.screen
         if isinstance(screen, DashboardScreen) and screen.is_mounted:
             screen.show_data(parts)
+
+    @property
+    def packet_format(self) -> int | None:
+        """The game's packet format of the session on screen (for enum names)."""
+        return self.live.session.packet_format if self.live.session else None
 
     def data_age_s(self) -> float | None:
         """Seconds since ingest last wrote the session on screen."""

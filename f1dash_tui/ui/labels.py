@@ -1,79 +1,68 @@
 """Names a person reads for the game's enumerations, as the dashboard shows them.
 
-The game's enum values and their names live in ``telemetry.enums``; this module only
-shortens them to fit a column (a tag of two to four letters) where the tower needs it.
+The names come from ``telemetry.enums``; this module adds the short tags (two to four
+letters) the timing tower has room for.
 """
 
 from __future__ import annotations
 
-import importlib
+from f1dash_tui.render.palette import team_colour
+from f1dash_tui.telemetry import enums
 
-SAFETY_CAR = {0: "", 1: "SC", 2: "VSC", 3: "FORMATION"}
+DEFAULT_PACKET_FORMAT = 2025
+"""Numbering used before the first Session packet says which format the game sends."""
+
+SAFETY_CAR_TAG = {0: "", 1: "SC", 2: "VSC", 3: "FORMATION"}
 """safetyCarStatus: 0 none, 1 full, 2 virtual, 3 formation lap."""
 
-PIT_STATUS = {0: "", 1: "PIT", 2: "PIT LANE"}
+PIT_TAG = {0: "", 1: "PIT", 2: "PIT LANE"}
 """pitStatus: 0 none, 1 pitting, 2 in the pit area."""
 
 DRIVER_STATUS_TAG = {0: "GAR", 1: "FLY", 2: "IN", 3: "OUT", 4: ""}
 """driverStatus: 0 in garage, 1 flying lap, 2 in lap, 3 out lap, 4 on track."""
 
-RESULT_STATUS_TAG = {
-    0: "",
-    1: "",
-    2: "",
-    3: "FIN",
-    4: "DNF",
-    5: "DSQ",
-    6: "NC",
-    7: "RET",
-}
-"""resultStatus: 2 active, 3 finished, 4 did not finish, 5 disqualified,
-6 not classified, 7 retired."""
+RESULT_STATUS_TAG = {3: "FIN", 4: "DNF", 5: "DSQ", 6: "NC", 7: "RET"}
+"""resultStatus: 3 finished, 4 did not finish, 5 disqualified, 6 not classified,
+7 retired (2 active and the rest get no tag)."""
 
 DRS_STATE = {0: "closed", 1: "OPEN"}
 
 
-def _enum_name(kind: str, value: int | None) -> str:
-    if value is None:
-        return "—"
-    try:
-        enums = importlib.import_module("f1dash_tui.telemetry.enums")
-    except ImportError:
-        return f"{kind} {value}"
-    lookup = getattr(enums, f"{kind}_name", None)
-    if lookup is None:
-        return f"{kind} {value}"
-    return str(lookup(value))
-
-
 def track_name(track_id: int | None) -> str:
-    """The circuit's name (``track 7`` if the enum table does not know it)."""
-    return _enum_name("track", track_id)
+    """The circuit's name."""
+    return "—" if track_id is None else enums.track_name(track_id)
 
 
-def session_type_name(session_type: int | None) -> str:
-    """Race, Qualifying 1, Time Trial..."""
-    return _enum_name("session_type", session_type)
+def session_type_name(packet_format: int | None, session_type: int | None) -> str:
+    """Race, Qualifying 1, Time Trial... in the format's numbering."""
+    if session_type is None:
+        return "—"
+    return enums.session_type_name(packet_format or DEFAULT_PACKET_FORMAT, session_type)
 
 
 def weather_name(weather: int | None) -> str:
     """Clear, light cloud, overcast, light rain, heavy rain, storm."""
-    return _enum_name("weather", weather)
+    return "—" if weather is None else enums.weather_name(weather)
 
 
-def team_name(team_id: int | None) -> str:
-    """The team's name."""
-    return _enum_name("team", team_id)
+def team_name(packet_format: int | None, team_id: int | None) -> str:
+    """The team's name in the format's numbering."""
+    if team_id is None:
+        return "—"
+    return enums.team_name(packet_format or DEFAULT_PACKET_FORMAT, team_id)
+
+
+def team_colour_of(packet_format: int | None, team_id: int | None) -> str:
+    """The team's colour (via its name: the ids changed between formats)."""
+    return team_colour(team_name(packet_format, team_id))
 
 
 def tower_tags(
     pit_status: int, driver_status: int, result_status: int, lap_invalid: bool
 ) -> str:
     """Short tags for the tower's last column: ``PIT OUT X`` and the like."""
-    tags = [
-        PIT_STATUS.get(pit_status, ""),
-        RESULT_STATUS_TAG.get(result_status, "")
-        or DRIVER_STATUS_TAG.get(driver_status, ""),
-        "X" if lap_invalid else "",
-    ]
+    status = RESULT_STATUS_TAG.get(result_status, "") or DRIVER_STATUS_TAG.get(
+        driver_status, ""
+    )
+    tags = [PIT_TAG.get(pit_status, ""), status, "X" if lap_invalid else ""]
     return " ".join(tag for tag in tags if tag)

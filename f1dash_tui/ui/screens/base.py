@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 import numpy as np
 from textual.screen import Screen
 
-from f1dash_tui.render.palette import team_colour
 from f1dash_tui.render.track_map import MapCar, MapLayer, draw_track_map
+from f1dash_tui.ui.labels import team_colour_of
 from f1dash_tui.ui.live_data import LiveData
 from f1dash_tui.ui.widgets.panel_status import show_status
 from f1dash_tui.ui.widgets.session_header import SessionHeader, header_text
@@ -103,7 +103,7 @@ class DashboardScreen(Screen[None]):
         layers: list[MapLayer] = []
         trail_x, trail_z = self.dash.trail()
         if len(trail_x):
-            layers.append(MapLayer(trail_x, trail_z, "dim"))
+            layers.append(MapLayer(trail_x, trail_z, "dim", dots_only=True))
         reference = live.reference.samples if live.reference else None
         if reference is not None and len(reference.frame):
             layers.append(
@@ -140,7 +140,7 @@ class DashboardScreen(Screen[None]):
                     if index == live.selected_car
                     else ""
                 )
-                style = f"bold {team_colour(row.team_id)}"
+                style = f"bold {team_colour_of(self.dash.packet_format, row.team_id)}"
                 if index == live.selected_car:
                     style = "bold reverse"
                 cars.append(MapCar(index, x_m, z_m, style, label))

@@ -81,7 +81,7 @@ class BestLapsScreen(DashboardScreen):
                     str(rank),
                     fmt.format_lap_time(lap.lap_time_s),
                     lap.driver_name,
-                    session_label(lap),
+                    session_label(lap, self.dash.packet_format),
                     str(lap.key.lap_number),
                     fmt.format_lap_time(lap.sector1_s),
                     fmt.format_lap_time(lap.sector2_s),

@@ -63,7 +63,9 @@ class CompareScreen(DashboardScreen):
             if key is not None:
                 self.dash.set_reference(key)
 
-        self.app.push_screen(ReferencePicker(self.live.best_laps), chosen)
+        self.app.push_screen(
+            ReferencePicker(self.live.best_laps, self.dash.packet_format), chosen
+        )
 
     def info_text(self) -> Text:
         """Which laps are compared and the running delta."""

@@ -84,7 +84,7 @@ class LiveScreen(DashboardScreen):
         age = app.data_age_s()
         tower = self.query_one(TimingTowerTable)
         if "live" in parts and live.tower is not None:
-            tower.show_tower(live.tower, live.selected_car)
+            tower.show_tower(live.tower, live.selected_car, app.packet_format)
         show_status(
             tower,
             app.pollers["live"].status,
@@ -117,6 +117,7 @@ class LiveScreen(DashboardScreen):
                         units=app.settings.ui.units,
                         spark_style=app.spark_style,
                         compact=compact,
+                        packet_format=app.packet_format,
                     ),
                 )
             )
@@ -128,7 +129,8 @@ class LiveScreen(DashboardScreen):
             paused=app.paused,
         )
         track_map = self.query_one(TrackMapView)
-        if track_map.display and parts & {"car", "live", "reference"}:
+        # Positions arrive with "live"; redrawing on "car" too would draw twice a poll.
+        if track_map.display and parts & {"live", "reference"}:
             size = track_map.content_size
             if size.width > 2 and size.height > 2:
                 track_map.update(self.map_text(size.width, size.height))

@@ -16,7 +16,7 @@ from f1dash_tui.store.snapshots import BestLap, LapKey
 from f1dash_tui.ui import labels
 
 
-def session_label(lap: BestLap) -> str:
+def session_label(lap: BestLap, packet_format: int | None) -> str:
     """When and what the lap's session was: ``2026-03-08 14:02 Race``."""
     when = (
         datetime.fromtimestamp(lap.session_started_unix_s, tz=timezone.utc).strftime(
@@ -25,7 +25,7 @@ def session_label(lap: BestLap) -> str:
         if lap.session_started_unix_s
         else "—"
     )
-    return f"{when} {labels.session_type_name(lap.session_type)}"
+    return f"{when} {labels.session_type_name(packet_format, lap.session_type)}"
 
 
 class ReferencePicker(ModalScreen[LapKey | None]):
@@ -42,9 +42,12 @@ class ReferencePicker(ModalScreen[LapKey | None]):
         background: $surface; }
     """
 
-    def __init__(self, best_laps: tuple[BestLap, ...]) -> None:
+    def __init__(
+        self, best_laps: tuple[BestLap, ...], packet_format: int | None
+    ) -> None:
         super().__init__()
         self.best_laps = best_laps
+        self.packet_format = packet_format
 
     def compose(self) -> ComposeResult:
         """A title and the table of laps."""
@@ -64,7 +67,7 @@ class ReferencePicker(ModalScreen[LapKey | None]):
                 fmt.format_lap_time(lap.lap_time_s),
                 lap.driver_name,
                 str(lap.key.lap_number),
-                session_label(lap),
+                session_label(lap, self.packet_format),
                 tyre_look(lap.visual_tyre_compound).letter,
                 lap.tags,
                 key=str(rank - 1),

@@ -8,7 +8,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from f1dash_tui.render import formatting as fmt
-from f1dash_tui.render.palette import team_colour, tyre_look
+from f1dash_tui.render.palette import tyre_look
 from f1dash_tui.render.traces import SparkStyle, sparkline_by_distance
 from f1dash_tui.store.snapshots import CarSamples, CarState, TowerRow
 from f1dash_tui.ui import labels
@@ -26,15 +26,18 @@ def car_panel_renderable(
     units: str,
     spark_style: SparkStyle = "block",
     compact: bool = False,
+    packet_format: int | None = None,
 ) -> Group:
     """The panel's content for this car (pure; cached by the widget)."""
     if row is None:
         return Group(Text("no car selected: move with up/down or j/k, Enter selects"))
     title = Text()
-    title.append("▌", style=team_colour(row.team_id))
+    title.append("▌", style=labels.team_colour_of(packet_format, row.team_id))
     title.append(f"P{row.position} #{row.race_number} ", style="bold")
     title.append(row.driver_name, style="bold")
-    title.append(f"  {labels.team_name(row.team_id)}  lap {row.lap_number}")
+    title.append(
+        f"  {labels.team_name(packet_format, row.team_id)}  lap {row.lap_number}"
+    )
     title.append(f"  S{row.sector + 1}")
     if row.current_lap_invalid:
         title.append("  X invalid", style="bold")

@@ -30,7 +30,9 @@ def header_text(
         text.append("no session in the store yet", style="bold")
     else:
         text.append(labels.track_name(session.track_id), style="bold")
-        text.append(f"  {labels.session_type_name(session.session_type)}")
+        text.append(
+            f"  {labels.session_type_name(session.packet_format, session.session_type)}"
+        )
         text.append(f"  {labels.weather_name(session.weather)}")
         text.append(
             f"  air {format_temperature(session.air_temperature_c, units)}"
@@ -41,7 +43,7 @@ def header_text(
             text.append(f"  lap {leader_lap}/{session.total_laps}", style="bold")
         else:
             text.append(f"  {format_clock(session.session_time_left_s)} left")
-        safety_car = labels.SAFETY_CAR.get(session.safety_car_status, "")
+        safety_car = labels.SAFETY_CAR_TAG.get(session.safety_car_status, "")
         if safety_car:
             text.append(f"  [{safety_car}]", style="bold reverse")
     text.append("\n")

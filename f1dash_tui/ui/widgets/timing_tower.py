@@ -6,10 +6,11 @@ from typing import ClassVar
 
 from rich.text import Text
 from textual.binding import Binding, BindingType
+from textual.coordinate import Coordinate
 from textual.widgets import DataTable
 
 from f1dash_tui.render import formatting as fmt
-from f1dash_tui.render.palette import team_colour, tyre_look
+from f1dash_tui.render.palette import tyre_look
 from f1dash_tui.store.snapshots import TimingTower, TowerRow
 from f1dash_tui.ui import labels
 
@@ -32,11 +33,15 @@ SELECTED_MARK = "▶"
 
 
 def tower_cells(
-    row: TowerRow, *, is_selected: bool, overall_best_s: float | None
+    row: TowerRow,
+    *,
+    is_selected: bool,
+    overall_best_s: float | None,
+    packet_format: int | None = None,
 ) -> list[Text | str]:
     """The cells of one tower row (pure: unit-testable without an app)."""
     driver = Text()
-    driver.append("▌", style=team_colour(row.team_id))
+    driver.append("▌", style=labels.team_colour_of(packet_format, row.team_id))
     driver.append(row.driver_name or f"car {row.car_index}")
     last_state = fmt.lap_time_state(row.last_lap_s, row.best_lap_s, overall_best_s)
     best_state = fmt.lap_time_state(row.best_lap_s, row.best_lap_s, overall_best_s)
@@ -45,7 +50,7 @@ def tower_cells(
     tyre_text.append(tyre.letter, style=f"bold {tyre.colour}")
     if row.tyres_age_laps is not None:
         tyre_text.append(f" {row.tyres_age_laps}")
-    pit = labels.PIT_STATUS.get(row.pit_status, "")
+    pit = labels.PIT_TAG.get(row.pit_status, "")
     stops = "" if row.num_pit_stops is None else str(row.num_pit_stops)
     return [
         Text(
@@ -95,6 +100,8 @@ class TimingTowerTable(DataTable[Text | str]):
     def __init__(self, **kwargs: object) -> None:
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)  # type: ignore[arg-type]
         self.car_by_row: list[int] = []
+        self._shown: tuple[int, int, int | None, int | None] | None = None
+        self._cells: list[list[Text | str]] = []
 
     def on_mount(self) -> None:
         """Create the columns once."""
@@ -102,23 +109,50 @@ class TimingTowerTable(DataTable[Text | str]):
             self.add_column(label, key=key)
         self.fixed_columns = 3
 
-    def show_tower(self, tower: TimingTower, selected_car: int | None) -> None:
-        """Replace the rows with this tower, keeping the cursor on the same row."""
+    def show_tower(
+        self,
+        tower: TimingTower,
+        selected_car: int | None,
+        packet_format: int | None = None,
+    ) -> None:
+        """Show this tower, keeping the cursor on the same row.
+
+        Only changed cells are updated when the running order is unchanged (the
+        usual case between two polls); a new order rebuilds the rows.
+        """
+        shown = (tower.session_uid, tower.frame, selected_car, packet_format)
+        if shown == self._shown:
+            return
+        self._shown = shown
         overall_best = min(
             (r.best_lap_s for r in tower.rows if r.best_lap_s), default=None
         )
+        cells = [
+            tower_cells(
+                row,
+                is_selected=row.car_index == selected_car,
+                overall_best_s=overall_best,
+                packet_format=packet_format,
+            )
+            for row in tower.rows
+        ]
+        order = [row.car_index for row in tower.rows]
+        if order == self.car_by_row and len(cells) == len(self._cells):
+            for row_index, (new, old) in enumerate(
+                zip(cells, self._cells, strict=True)
+            ):
+                for column_index, (value, before) in enumerate(
+                    zip(new, old, strict=True)
+                ):
+                    if value != before:
+                        self.update_cell_at(Coordinate(row_index, column_index), value)
+            self._cells = cells
+            return
         cursor_row = self.cursor_row
         self.clear()
-        self.car_by_row = []
-        for row in tower.rows:
-            self.add_row(
-                *tower_cells(
-                    row,
-                    is_selected=row.car_index == selected_car,
-                    overall_best_s=overall_best,
-                ),
-                key=str(row.car_index),
-            )
-            self.car_by_row.append(row.car_index)
+        for car_index, row_cells in zip(order, cells, strict=True):
+            self.add_row(*row_cells, key=str(car_index))
+        self.car_by_row = order
+        self._cells = cells
         if self.row_count:
             self.move_cursor(row=min(cursor_row, self.row_count - 1), animate=False)
