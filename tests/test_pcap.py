@@ -99,6 +99,21 @@ def test_write_then_read_keeps_payloads_stamps_and_endpoints(tmp_path: Path) -> 
     assert read[1].timestamp_s == pytest.approx(1_788_000_083.0, abs=1e-6)
 
 
+def test_ipv6_endpoints_round_trip(tmp_path: Path) -> None:
+    # A listener bound to "::" sees IPv6 peers, and IPv4 peers as "::ffff:a.b.c.d".
+    path = tmp_path / "v6.pcap"
+    with PcapWriter(path) as writer:
+        writer.write(1.0, b"v6", src=("fe80::1", 5000), dst=("::1", F1_PORT))
+        writer.write(2.0, b"v4", src=("::ffff:10.0.0.3", 5001), dst=("10.0.0.2", 9))
+        writer.write(3.0, b"sockaddr", src=("::1", 7, 0, 0), dst=("::1", F1_PORT, 0, 0))
+    read = [(d.payload, d.src, d.dst) for d in read_pcap(path)]
+    assert read == [
+        (b"v6", ("fe80::1", 5000), ("::1", F1_PORT)),
+        (b"v4", ("10.0.0.3", 5001), ("10.0.0.2", 9)),
+        (b"sockaddr", ("::1", 7), ("::1", F1_PORT)),
+    ]
+
+
 def test_written_file_is_read_by_dpkt_as_ethernet_ipv4_udp(tmp_path: Path) -> None:
     path = tmp_path / "framing.pcap"
     with PcapWriter(path) as writer:
@@ -389,7 +404,7 @@ def test_tcpdump_reads_what_the_writer_wrote(
                 datagram.timestamp_s, datagram.payload, src=("10.0.0.5", 50000)
             )
     result = subprocess.run(
-        ["tcpdump", "-r", str(path), "-n", "-tt", "-v", "udp", "port", str(F1_PORT)],
+        ["tcpdump", "-r", str(path), "-n", "-tt", "-vv", "udp", "port", str(F1_PORT)],
         capture_output=True,
         text=True,
         timeout=30,
@@ -397,13 +412,31 @@ def test_tcpdump_reads_what_the_writer_wrote(
     )
     lines = [line for line in result.stdout.splitlines() if "10.0.0.5.50000" in line]
     assert len(lines) == 50
-    assert "bad cksum" not in result.stdout
+    assert "bad" not in result.stdout  # IPv4 header and UDP checksums both valid
+    assert result.stdout.count("[udp sum ok]") == 50
     headers = [line for line in result.stdout.splitlines() if " IP (" in line]
     for header, datagram in zip(headers, originals, strict=True):
         stamp = header.split()[0]
         assert stamp == f"{datagram.timestamp_s:.6f}"
     for line, datagram in zip(lines, originals, strict=True):
         assert line.strip().endswith(f"UDP, length {len(datagram.payload)}")
+
+
+@pytest.mark.skipif(shutil.which("tcpdump") is None, reason="tcpdump not installed")
+def test_tcpdump_reads_ipv6_and_odd_length_datagrams(tmp_path: Path) -> None:
+    path = tmp_path / "v6.pcap"
+    with PcapWriter(path) as writer:
+        writer.write(1.5, b"odd", src=("::1", 5000), dst=("::1", F1_PORT))
+        writer.write(2.5, b"mapped", src=("::ffff:10.0.0.3", 5001), dst=("fe80::1", 9))
+    result = subprocess.run(
+        ["tcpdump", "-r", str(path), "-n", "-vv"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
+    assert result.stdout.count("[udp sum ok]") == 2
+    assert "::1.5000 > ::1.20777" in result.stdout
 
 
 @pytest.mark.skipif(shutil.which("tcpdump") is None, reason="tcpdump not installed")

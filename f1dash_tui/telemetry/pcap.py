@@ -14,10 +14,12 @@ by the snap length or a truncated file.
 
 from __future__ import annotations
 
+import array
 import ipaddress
 import logging
 import socket
 import struct
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -298,24 +300,79 @@ _PCAP_FILE_HEADER = struct.Struct("<IHHiIII")
 _PCAP_RECORD_HEADER = struct.Struct("<IIII")
 _PCAP_MAGIC_MICROSECONDS = 0xA1B2C3D4
 _PCAP_SNAPLEN = 65535
-_ETHERNET_HEADER = bytes(12) + struct.pack("!H", _ETHERTYPE_IPV4)  # zero MACs, as lo
+_ZERO_MACS = bytes(12)  # what a loopback capture shows
 _IPV4_HEADER = struct.Struct("!BBHHHBBH4s4s")
-_IPV4_TTL = 64
+_IPV6_HEADER = struct.Struct("!IHBB16s16s")
+_HOP_LIMIT = 64
 _MAX_UDP_PAYLOAD = 65535 - 20 - 8
 
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
-def _ipv4_checksum(header: bytes) -> int:
-    total = sum(struct.unpack(f"!{len(header) // 2}H", header))
+
+def _ones_complement_sum(data: bytes) -> int:
+    """The Internet checksum's 16-bit one's complement sum of ``data``."""
+    if len(data) % 2:
+        data += b"\0"
+    words = array.array("H", data)
+    if sys.byteorder == "little":
+        words.byteswap()
+    total = sum(words)
     while total >> 16:
         total = (total & 0xFFFF) + (total >> 16)
-    return ~total & 0xFFFF
+    return total
+
+
+def _checksum(data: bytes) -> int:
+    return ~_ones_complement_sum(data) & 0xFFFF
+
+
+def _address(text: str) -> IPAddress:
+    """An IP address; IPv4-mapped IPv6 (a dual-stack socket's peer) becomes IPv4."""
+    address = ipaddress.ip_address(text)
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        return address.ipv4_mapped
+    return address
+
+
+def _as_ipv6(address: IPAddress) -> ipaddress.IPv6Address:
+    if isinstance(address, ipaddress.IPv4Address):
+        return ipaddress.IPv6Address(f"::ffff:{address}")
+    return address
+
+
+def _udp_header(
+    pseudo_header: bytes, src_port: int, dst_port: int, payload: bytes
+) -> bytes:
+    udp_len = _UDP_HEADER.size + len(payload)
+    unsummed = _UDP_HEADER.pack(src_port, dst_port, udp_len, 0)
+    checksum = _checksum(pseudo_header + unsummed + payload) or 0xFFFF  # 0 = "none"
+    return _UDP_HEADER.pack(src_port, dst_port, udp_len, checksum)
+
+
+def _ipv6_frame(
+    src_ip: ipaddress.IPv6Address,
+    dst_ip: ipaddress.IPv6Address,
+    src_port: int,
+    dst_port: int,
+    payload: bytes,
+) -> bytes:
+    udp_len = _UDP_HEADER.size + len(payload)
+    pseudo_header = src_ip.packed + dst_ip.packed
+    pseudo_header += struct.pack("!I3xB", udp_len, _IP_PROTO_UDP)
+    ip_header = _IPV6_HEADER.pack(
+        6 << 28, udp_len, _IP_PROTO_UDP, _HOP_LIMIT, src_ip.packed, dst_ip.packed
+    )
+    udp_header = _udp_header(pseudo_header, src_port, dst_port, payload)
+    ethernet = _ZERO_MACS + struct.pack("!H", _ETHERTYPE_IPV6)
+    return ethernet + ip_header + udp_header + payload
 
 
 class PcapWriter:
-    """Write UDP datagrams to a classic pcap file (Ethernet / IPv4 / UDP framing).
+    """Write UDP datagrams to a classic pcap file (Ethernet / IPv4 / UDP framing;
+    IPv6 when an address is IPv6, as a listener on "::" sees).
 
-    Microsecond timestamps, snap length 65,535, so tcpdump and Wireshark read it. The
-    UDP checksum is 0 ("not computed"), which IPv4 allows. Use as a context manager.
+    Microsecond timestamps, snap length 65,535, IP and UDP checksums filled in, so
+    tcpdump and Wireshark read it without complaint. Use as a context manager.
     """
 
     def __init__(self, path: str | Path) -> None:
@@ -341,43 +398,60 @@ class PcapWriter:
         src: Endpoint = ("127.0.0.1", F1_DEFAULT_PORT),
         dst: Endpoint = ("127.0.0.1", F1_DEFAULT_PORT),
     ) -> None:
-        """Append one datagram captured at ``timestamp_s`` (Unix seconds)."""
+        """Append one datagram captured at ``timestamp_s`` (Unix seconds). ``src`` and
+        ``dst`` are (address, port); longer socket address tuples are accepted."""
         if len(payload) > _MAX_UDP_PAYLOAD:
             raise ValueError(f"UDP payload of {len(payload)} bytes does not fit IPv4")
         if timestamp_s < 0:
             raise ValueError(f"negative capture timestamp {timestamp_s}")
-        udp_len = _UDP_HEADER.size + len(payload)
-        ip_without_checksum = _IPV4_HEADER.pack(
-            0x45,  # version 4, 20-byte header
-            0,
-            20 + udp_len,
-            self._identification,
-            0x4000,  # don't fragment
-            _IPV4_TTL,
-            _IP_PROTO_UDP,
-            0,
-            ipaddress.IPv4Address(src[0]).packed,
-            ipaddress.IPv4Address(dst[0]).packed,
-        )
-        checksum = _ipv4_checksum(ip_without_checksum)
-        ip_header = (
-            ip_without_checksum[:10]
-            + struct.pack("!H", checksum)
-            + ip_without_checksum[12:]
-        )
-        self._identification = (self._identification + 1) & 0xFFFF
-        frame = (
-            _ETHERNET_HEADER
-            + ip_header
-            + _UDP_HEADER.pack(src[1], dst[1], udp_len, 0)
-            + payload
-        )
+        src_ip, dst_ip = _address(src[0]), _address(dst[0])
+        if isinstance(src_ip, ipaddress.IPv4Address) and isinstance(
+            dst_ip, ipaddress.IPv4Address
+        ):
+            frame = self._ipv4_frame(src_ip, dst_ip, src[1], dst[1], payload)
+        else:
+            frame = _ipv6_frame(
+                _as_ipv6(src_ip), _as_ipv6(dst_ip), src[1], dst[1], payload
+            )
         seconds, microseconds = divmod(round(timestamp_s * 1_000_000), 1_000_000)
         self._file.write(
             _PCAP_RECORD_HEADER.pack(seconds, microseconds, len(frame), len(frame))
         )
         self._file.write(frame)
         self.datagrams_written += 1
+
+    def _ipv4_frame(
+        self,
+        src_ip: ipaddress.IPv4Address,
+        dst_ip: ipaddress.IPv4Address,
+        src_port: int,
+        dst_port: int,
+        payload: bytes,
+    ) -> bytes:
+        udp_len = _UDP_HEADER.size + len(payload)
+        pseudo_header = src_ip.packed + dst_ip.packed
+        pseudo_header += struct.pack("!BBH", 0, _IP_PROTO_UDP, udp_len)
+        fields = [
+            0x45,  # version 4, 20-byte header
+            0,
+            20 + udp_len,
+            self._identification,
+            0x4000,  # don't fragment
+            _HOP_LIMIT,
+            _IP_PROTO_UDP,
+            0,
+            src_ip.packed,
+            dst_ip.packed,
+        ]
+        fields[7] = _checksum(_IPV4_HEADER.pack(*fields))
+        self._identification = (self._identification + 1) & 0xFFFF
+        return (
+            _ZERO_MACS
+            + struct.pack("!H", _ETHERTYPE_IPV4)
+            + _IPV4_HEADER.pack(*fields)
+            + _udp_header(pseudo_header, src_port, dst_port, payload)
+            + payload
+        )
 
     def flush(self) -> None:
         """Push buffered records to the file (a recorder calls this now and then)."""
