@@ -425,6 +425,9 @@ def normalise_event(records: np.ndarray) -> dict[str, Rows]:
         for field, column in mapping.items():
             if field in (values.dtype.names or ()):
                 columns[column][mask] = values[field]
+    for column in ("vehicle_index", "other_vehicle_index"):
+        # 255 is the spec's "no car" (e.g. a penalty with no other car involved).
+        columns[column][columns[column] == 255] = -1
     return {"event": Rows(columns, np.arange(count), 1)}
 
 
