@@ -118,16 +118,30 @@ def test_written_file_is_read_by_dpkt_as_ethernet_ipv4_udp(tmp_path: Path) -> No
     path = tmp_path / "framing.pcap"
     with PcapWriter(path) as writer:
         writer.write(100.5, b"F1", src=("10.1.2.3", 5000), dst=("10.9.8.7", F1_PORT))
+        for size in range(1, 40):  # odd and even lengths, carries in the sum
+            writer.write(101.0, bytes([0xFF]) * size, dst=("10.9.8.7", F1_PORT))
     with path.open("rb") as capture_file:
         reader = dpkt.pcap.Reader(capture_file)
         assert reader.datalink() == dpkt.pcap.DLT_EN10MB
-        [(stamp, frame)] = list(reader)
+        (stamp, frame), *more = list(reader)
+    for _, other in more:
+        other_ip = dpkt.ethernet.Ethernet(other).data
+        other_udp = bytes(other_ip)[20:]
+        pseudo = (
+            other_ip.src + other_ip.dst + struct.pack("!BBH", 0, 17, len(other_udp))
+        )
+        assert dpkt.in_cksum(pseudo + other_udp) == 0
+        assert dpkt.in_cksum(bytes(other_ip)[:20]) == 0
     ip = dpkt.ethernet.Ethernet(frame).data
     assert isinstance(ip, dpkt.ip.IP)
     header = bytes(ip)[:20]
     assert sum(struct.unpack("!10H", header)) % 0xFFFF == 0  # valid header checksum
     assert (ip.src, ip.dst) == (bytes([10, 1, 2, 3]), bytes([10, 9, 8, 7]))
     assert (ip.data.sport, ip.data.dport, ip.data.data) == (5000, F1_PORT, b"F1")
+    # The UDP checksum over the IPv4 pseudo-header and the datagram verifies (0).
+    udp = bytes(ip)[20:]
+    pseudo_header = ip.src + ip.dst + struct.pack("!BBH", 0, 17, len(udp))
+    assert ip.data.sum != 0 and dpkt.in_cksum(pseudo_header + udp) == 0
     assert stamp == 100.5
 
 

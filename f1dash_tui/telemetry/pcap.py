@@ -14,12 +14,11 @@ by the snap length or a truncated file.
 
 from __future__ import annotations
 
-import array
+import functools
 import ipaddress
 import logging
 import socket
 import struct
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -309,23 +308,24 @@ _MAX_UDP_PAYLOAD = 65535 - 20 - 8
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
-def _ones_complement_sum(data: bytes) -> int:
-    """The Internet checksum's 16-bit one's complement sum of ``data``."""
+def _checksum(data: bytes) -> int:
+    """The Internet checksum (RFC 1071) of ``data``.
+
+    The folded one's complement sum of 16-bit words equals the big-endian number
+    ``data`` modulo 0xFFFF (as 2**16 = 1 mod 0xFFFF), with 0xFFFF for a non-zero
+    multiple: one big-integer modulo instead of a Python loop (~2 us for a
+    1,400-byte packet against ~20 us summing words).
+    """
     if len(data) % 2:
         data += b"\0"
-    words = array.array("H", data)
-    if sys.byteorder == "little":
-        words.byteswap()
-    total = sum(words)
-    while total >> 16:
-        total = (total & 0xFFFF) + (total >> 16)
-    return total
+    number = int.from_bytes(data, "big")
+    total = number % 0xFFFF
+    if total == 0 and number:
+        total = 0xFFFF
+    return ~total & 0xFFFF
 
 
-def _checksum(data: bytes) -> int:
-    return ~_ones_complement_sum(data) & 0xFFFF
-
-
+@functools.lru_cache(maxsize=256)  # a capture has a handful of distinct peers
 def _address(text: str) -> IPAddress:
     """An IP address; IPv4-mapped IPv6 (a dual-stack socket's peer) becomes IPv4."""
     address = ipaddress.ip_address(text)
