@@ -1,0 +1,681 @@
+"""The race model: every car's state, advanced one tick at a time, vectorised per car.
+
+Physical units throughout (m, s, m/s, kg, J, degC, %); ``packing`` turns a state into
+the game's packets. Things that happen rarely (a lap completed, a pit stop, a
+penalty) are handled per car in Python; everything per tick is numpy over all cars.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from f1dash_tui.telemetry.simulation.track import (
+    BRAKING_MPS2,
+    GRAVITY_MPS2,
+    LAUNCH_ACCELERATION_MPS2,
+    TOP_SPEED_MPS,
+    TrackModel,
+)
+
+# Tyre compounds as the game numbers them (2025 and 2026): at Melbourne the soft is
+# C5, the medium C4 and the hard C3.
+SOFT, MEDIUM, HARD = 0, 1, 2
+ACTUAL_COMPOUND = np.array([16, 17, 18])
+VISUAL_COMPOUND = np.array([16, 17, 18])
+COMPOUND_TIME_FACTOR = np.array([-0.007, 0.0, 0.005])
+"""Soft ~0.55 s a lap quicker than the medium, hard ~0.4 s slower, at 80 s a lap."""
+WEAR_PCT_PER_LAP = np.array([3.0, 2.0, 1.4])
+WEAR_TIME_FACTOR_PER_PCT = 0.0008
+"""20 % average wear costs ~1.3 s a lap."""
+FUEL_TIME_FACTOR_PER_KG = 0.00035
+"""~0.03 s a lap per kg of fuel, the usual rule of thumb."""
+FUEL_KG_PER_LAP = 1.65
+FUEL_CAPACITY_KG = 110.0
+ERS_STORE_MAX_J = 4.0e6
+ERS_DEPLOY_PER_LAP_J = 4.0e6
+
+PIT_LANE_OFFSET_M = -14.0
+"""The pit lane runs beside the main straight, ~14 m left of the racing line."""
+GRID_SLOT_M = 8.0
+"""F1 grid slots are 8 m apart."""
+
+# Gear top speeds (km/h at ~12,000 rpm) for an 8-speed F1 gearbox.
+GEAR_TOP_KPH = np.array([1.0, 95, 128, 160, 192, 225, 258, 293, 340])
+IDLE_RPM, SHIFT_RPM, MAX_RPM = 4000, 12000, 13000
+
+# Driver statuses and result statuses (the game's values).
+IN_LAP, OUT_LAP, ON_TRACK = 2, 3, 4
+RESULT_ACTIVE, RESULT_FINISHED = 2, 3
+
+
+@dataclass
+class RaceEvent:
+    """An event to send: the 4-letter code and its details (physical units)."""
+
+    code: str
+    vehicle_index: int = 255
+    other_vehicle_index: int = 255
+    lap_time_s: float = 0.0
+    num_lights: int = 0
+    penalty_type: int = 0
+    infringement_type: int = 0
+    time_s: int = 255
+    lap_number: int = 0
+    places_gained: int = 0
+
+
+@dataclass
+class CarHistory:
+    """Completed laps and tyre stints of one car (for Session History packets)."""
+
+    lap_times_s: list[float] = field(default_factory=list)
+    sector_times_s: list[tuple[float, float, float]] = field(default_factory=list)
+    lap_valid: list[bool] = field(default_factory=list)
+    stints: list[tuple[int, int]] = field(default_factory=list)
+    """(end lap or 255 while running, compound index)."""
+
+
+class RaceModel:
+    """State of all cars in a race at Melbourne (or another outline) and its rules."""
+
+    def __init__(
+        self,
+        track: TrackModel,
+        num_cars: int,
+        total_laps: int,
+        rng: np.random.Generator,
+        *,
+        mguh: bool,
+    ) -> None:
+        self.track = track
+        self.n = num_cars
+        self.total_laps = total_laps
+        self.rng = rng
+        self.mguh = mguh
+        self.time_s = 0.0
+        self.lights_out_s = 5.0 + float(rng.uniform(0.2, 1.2))
+        self.events: list[RaceEvent] = [RaceEvent("SSTA")]
+        self._lights_shown = 0
+        self.length_m = track.length_m
+        n = num_cars
+        # Pace: best car ~1.0, the slowest ~2.5 % (2 s a lap) off; grid roughly by pace.
+        self.base_time_factor = 1.0 + np.sort(rng.uniform(0.0, 0.025, n))
+        self.base_time_factor += rng.normal(0.0, 0.002, n)  # qualifying is not the race
+        self.wobble_amplitude = rng.uniform(0.002, 0.006, n)
+        self.wobble_period_s = rng.uniform(180.0, 480.0, n)
+        self.wobble_phase = rng.uniform(0.0, 2 * np.pi, n)
+        self.lane_offset_m = rng.uniform(-2.5, 2.5, n)
+        self.grid_position = np.arange(1, n + 1)
+        self.total_distance_m = -(GRID_SLOT_M * np.arange(n) + 6.0)
+        self.speed_mps = np.zeros(n)
+        self.previous_speed_mps = np.zeros(n)
+        self.acceleration_mps2 = np.zeros(n)
+        self.completed_laps = np.zeros(n, dtype=np.int64)
+        self.line_crossings = np.zeros(n, dtype=np.int64)
+        """Times over the line since the start (counts on after the flag)."""
+        self.lap_start_s = np.zeros(n)
+        self.sector = np.zeros(n, dtype=np.int64)
+        self.sector1_s = np.zeros(n)
+        self.sector2_s = np.zeros(n)
+        self.last_lap_s = np.zeros(n)
+        self.best_lap_s = np.full(n, np.inf)
+        self.best_lap_num = np.zeros(n, dtype=np.int64)
+        self.fastest_lap_s = np.inf
+        self.lap_invalid = np.zeros(n, dtype=bool)
+        self.penalties_s = np.zeros(n, dtype=np.int64)
+        self.num_penalties = np.zeros(n, dtype=np.int64)
+        self.warnings = np.zeros(n, dtype=np.int64)
+        self.next_penalty_s = float(rng.exponential(90.0)) + 30.0
+        self.driver_status = np.full(n, ON_TRACK)
+        self.result_status = np.full(n, RESULT_ACTIVE)
+        self.finished = np.zeros(n, dtype=bool)
+        self.finish_order = np.zeros(n, dtype=np.int64)
+        self.finish_time_s = np.zeros(n)
+        self.race_time_s = np.zeros(n)
+        self.chequered_s: float | None = None
+        self.drs_enabled = False
+        # Tyres: most start on mediums, the back half of the grid on softs or hards.
+        self.compound = rng.choice([SOFT, MEDIUM, MEDIUM, HARD], n)
+        self.tyre_age_laps = np.zeros(n, dtype=np.int64)
+        self.wear_pct = np.zeros((n, 4))
+        self.wear_rate = rng.uniform(0.9, 1.1, n)
+        self.brake_heat = np.zeros(n)
+        self.fuel_kg = np.full(
+            n, min(FUEL_CAPACITY_KG, FUEL_KG_PER_LAP * total_laps + 3)
+        )
+        self.ers_store_j = np.full(n, ERS_STORE_MAX_J)
+        self.ers_deployed_lap_j = np.zeros(n)
+        self.ers_harvest_k_lap_j = np.zeros(n)
+        self.ers_harvest_h_lap_j = np.zeros(n)
+        self.ers_deploy_mode = np.ones(n, dtype=np.int64)
+        # Pit stops: one per car (two for some in long races), between 30 % and 70 %
+        # of the distance; a 2-lap race stops at the end of lap 1.
+        self.planned_stops: list[list[int]] = []
+        for _ in range(n):
+            stops: list[int] = []
+            if total_laps >= 2:
+                first = max(1, round(0.3 * total_laps))
+                last = max(first, min(total_laps - 1, round(0.7 * total_laps)))
+                if total_laps >= 30 and rng.random() < 0.4:
+                    stops = sorted(
+                        {int(rng.integers(first, last + 1)) for _ in range(2)}
+                    )
+                else:
+                    stops = [int(rng.integers(first, last + 1))]
+            self.planned_stops.append(stops)
+        self.num_pit_stops = np.zeros(n, dtype=np.int64)
+        self.pit_phase = np.zeros(n, dtype=np.int64)  # 0 on track, 1 in lane, 2 in box
+        self.pit_serviced = np.zeros(n, dtype=bool)
+        self.pit_stop_left_s = np.zeros(n)
+        self.pit_lane_time_s = np.zeros(n)
+        self.pit_stop_time_s = np.zeros(n)
+        self.history = [CarHistory() for _ in range(n)]
+        for car in range(n):
+            self.history[car].stints.append((255, int(self.compound[car])))
+        self.positions = np.arange(1, n + 1)
+        self._one_to_n = np.arange(1, n + 1)
+        self.delta_front_s = np.zeros(n)
+        self.delta_leader_s = np.zeros(n)
+        self.drs_open = np.zeros(n, dtype=bool)
+        self.drs_allowed = np.zeros(n, dtype=bool)
+        self.drs_zones = self._drs_zones()
+        self.lap_distance_m = self.total_distance_m.copy()
+        # Per-tick work is ~30 small numpy operations on 20-24 values, so their count,
+        # not their size, sets the speed: slow-changing things (tyre wear, fuel, ERS,
+        # DRS, gaps) are updated at ~10 Hz (every `slow_every` ticks).
+        self.slow_every = 1
+        self._ticks = 0
+        self._time_factor: np.ndarray | None = None
+        self._travelled_m = np.zeros(n)
+        self._slow_dt_s = 0.0
+        self._grid_count = len(track.speed_mps)
+        self._inverse_step = 1.0 / track.step_m
+        self._inverse_length = 1.0 / self.length_m
+        self._speed_table = np.append(track.speed_mps, track.speed_mps[0])
+        self._pose_tables = tuple(
+            np.append(values, values[0])
+            for values in (track.x_m, track.z_m, track.forward_x, track.forward_z)
+        )
+        self._pit_limit_mps = track.info.pit_speed_limit_kph / 3.6
+        self._inverse_top_speed = 1.0 / (TOP_SPEED_MPS * 1.04)  # as track.py's limit
+        self._steer_table = np.minimum(
+            np.maximum(track.curvature_right_per_m * 30.0, -1.0), 1.0
+        )
+        self._gear_shift_kph = GEAR_TOP_KPH * 0.96
+        self._inputs: dict[str, np.ndarray] = {}
+        self._inputs_time_s = -1.0
+        self.version = 0
+        """Rises whenever lap-level state changes (laps, sectors, pits, penalties)."""
+        self._car_ahead = np.arange(n)
+        self.grid_low = np.zeros(n, dtype=np.int64)
+        self.grid_share = np.zeros(n)
+        self.grid_index = np.zeros(n, dtype=np.int64)
+        self._locate()
+
+    # ----------------------------------------------------------------- helpers
+    def _drs_zones(self) -> list[tuple[float, float]]:
+        """Straights: runs of >= 400 m at >= 85 % of top speed, DRS from 80 m in."""
+        fast = self.track.speed_mps >= 0.85 * self.track.speed_mps.max()
+        step = self.track.step_m
+        zones, count = [], len(fast)
+        start = int(np.argmin(fast))  # scan from a slow point so runs do not wrap
+        i = 0
+        while i < count:
+            k = (start + i) % count
+            if fast[k]:
+                length = 0
+                while length < count and fast[(k + length) % count]:
+                    length += 1
+                if length * step >= 400:
+                    zones.append(
+                        ((k * step + 80.0) % self.length_m, length * step - 80)
+                    )
+                i += length
+            else:
+                i += 1
+        return [(begin, (begin + run) % self.length_m) for begin, run in zones]
+
+    def _in_zones(self, lap_distance_m: np.ndarray) -> np.ndarray:
+        inside = np.zeros(len(lap_distance_m), dtype=bool)
+        for begin, end in self.drs_zones:
+            if begin <= end:
+                inside |= (lap_distance_m >= begin) & (lap_distance_m < end)
+            else:
+                inside |= (lap_distance_m >= begin) | (lap_distance_m < end)
+        return inside
+
+    def current_lap_num(self) -> np.ndarray:
+        """Lap number as the game shows it (1-based, held at the last lap)."""
+        return np.minimum(self.completed_laps + 1, self.total_laps)
+
+    @property
+    def race_started(self) -> bool:
+        """Whether the lights have gone out."""
+        return self.time_s >= self.lights_out_s
+
+    @property
+    def all_finished(self) -> bool:
+        """Every car has taken the chequered flag (or the leader finished long ago)."""
+        if self.chequered_s is None:
+            return False
+        return bool(self.finished.all()) or self.time_s > self.chequered_s + 180.0
+
+    # -------------------------------------------------------------------- step
+    def step(self, dt_s: float) -> None:
+        """Advance the race by one tick."""
+        self.time_s += dt_s
+        t = self.time_s
+        if not self.race_started:
+            while self._lights_shown < 5 and t >= 1.0 + self._lights_shown:
+                self._lights_shown += 1
+                self.events.append(RaceEvent("STLG", num_lights=self._lights_shown))
+            return
+        if t - dt_s < self.lights_out_s:
+            self.events.append(RaceEvent("LGOT"))
+            self.lap_start_s[:] = self.lights_out_s
+        self._ticks += 1
+        slow = self._ticks % self.slow_every == 0
+        if slow or self._time_factor is None:
+            self._time_factor = self._pace_time_factor(t)
+        low, share = self.grid_low, self.grid_share
+        speed_table = self._speed_table
+        profile = speed_table[low] * (1.0 - share) + speed_table[low + 1] * share
+        target = profile / self._time_factor
+        # Following closely (< 0.5 s) a car cannot pass without DRS: it holds station
+        # a touch slower; with DRS open it gains ~1 % on the straight.
+        ahead = self._car_ahead
+        blocked = (self.delta_front_s > 0) & (self.delta_front_s < 0.5) & ~self.drs_open
+        target = np.where(
+            blocked, np.minimum(target, self.speed_mps[ahead] * 0.999), target
+        )
+        target = np.where(self.drs_open, target * 1.01, target)
+        if self.chequered_s is not None:
+            target = np.where(self.finished, target * 0.7, target)
+        in_lane = self.pit_phase > 0
+        if in_lane.any():
+            target = np.where(in_lane, np.minimum(target, self._pit_limit_mps), target)
+            target = np.where(self.pit_phase == 2, 0.0, target)
+        speed = self.speed_mps
+        share = np.minimum(speed * self._inverse_top_speed, 1.0)
+        accel = np.maximum(LAUNCH_ACCELERATION_MPS2 * (1.0 - share * share), 0.3)
+        new_speed = np.minimum(target, speed + accel * dt_s)
+        new_speed = np.maximum(new_speed, speed - BRAKING_MPS2 * dt_s)
+        new_speed = np.maximum(new_speed, 0.0)
+        self.acceleration_mps2 = (new_speed - speed) / dt_s
+        self.speed_mps = new_speed
+        travelled = 0.5 * (speed + new_speed) * dt_s
+        self._travelled_m += travelled
+        self._slow_dt_s += dt_s
+        old_lap_distance = self.lap_distance_m
+        self.total_distance_m = self.total_distance_m + travelled
+        crossings = np.floor(self.total_distance_m * self._inverse_length)
+        crossings = np.maximum(crossings, 0).astype(np.int64)
+        self.lap_distance_m = self.total_distance_m - crossings * self.length_m
+        self._locate()
+        self._sectors(t)
+        crossed = np.nonzero(crossings > self.line_crossings)[0]
+        self.line_crossings = crossings
+        for car in crossed:
+            self._complete_lap(int(car), t)
+        if (
+            in_lane.any()
+            or (
+                (old_lap_distance < self.track.info.pit_entry_m)
+                & (self.lap_distance_m >= self.track.info.pit_entry_m)
+            ).any()
+        ):
+            self._pit_lane(old_lap_distance, dt_s)
+        self._order(slow)
+        if slow:
+            self._consume(self._travelled_m, self._slow_dt_s)
+            self._travelled_m = np.zeros(self.n)
+            self._slow_dt_s = 0.0
+            self._drs()
+        if t >= self.next_penalty_s:
+            self._penalty()
+
+    def _pace_time_factor(self, t: float) -> np.ndarray:
+        """Lap-time multiplier per car: pace, tyres, wear, fuel and a slow wobble."""
+        factor = self.base_time_factor * (
+            1.0
+            + COMPOUND_TIME_FACTOR[self.compound]
+            + WEAR_TIME_FACTOR_PER_PCT * self.wear_pct.mean(axis=1)
+            + FUEL_TIME_FACTOR_PER_KG * self.fuel_kg
+        )
+        return factor + self.wobble_amplitude * np.sin(
+            2 * np.pi * t / self.wobble_period_s + self.wobble_phase
+        )
+
+    def _locate(self) -> None:
+        """Grid point below each car and the share of the way to the next one."""
+        position = (self.lap_distance_m % self.length_m) * self._inverse_step
+        low = position.astype(np.int64)
+        self.grid_share = position - low
+        self.grid_low = np.minimum(low, self._grid_count - 1)
+        self.grid_index = (
+            np.where(self.grid_share >= 0.5, low + 1, low) % self._grid_count
+        )
+
+    def _sectors(self, t: float) -> None:
+        info = self.track.info
+        d = self.lap_distance_m
+        sector = (d >= info.sector2_start_m).astype(np.int64)
+        sector += d >= info.sector3_start_m
+        changing = (sector > self.sector) & ~self.finished
+        if not changing.any():
+            self.sector = np.where(self.finished, self.sector, sector)
+            return
+        self.version += 1
+        for car in np.nonzero(changing)[0].tolist():
+            elapsed = t - self.lap_start_s[car]
+            if sector[car] >= 1 and self.sector1_s[car] == 0:
+                self.sector1_s[car] = elapsed
+            if sector[car] == 2 and self.sector2_s[car] == 0:
+                self.sector2_s[car] = elapsed - self.sector1_s[car]
+        self.sector = np.where(self.finished, self.sector, sector)
+
+    def _complete_lap(self, car: int, t: float) -> None:
+        if self.finished[car]:
+            return  # a cool-down lap after the flag: no timing, the lap counter stays
+        over_m = self.total_distance_m[car] - self.line_crossings[car] * self.length_m
+        crossing_s = t - over_m / max(self.speed_mps[car], 1.0)
+        self.completed_laps[car] += 1
+        self.version += 1
+        lap_number = int(self.completed_laps[car])
+        lap_time = crossing_s - self.lap_start_s[car]
+        sector1 = self.sector1_s[car] or lap_time / 3
+        sector2 = self.sector2_s[car] or lap_time / 3
+        history = self.history[car]
+        history.lap_times_s.append(lap_time)
+        history.sector_times_s.append((sector1, sector2, lap_time - sector1 - sector2))
+        valid = not self.lap_invalid[car]
+        history.lap_valid.append(valid)
+        self.last_lap_s[car] = lap_time
+        if valid and lap_time < self.best_lap_s[car]:
+            self.best_lap_s[car] = lap_time
+            self.best_lap_num[car] = lap_number
+        if valid and lap_time < self.fastest_lap_s:
+            self.fastest_lap_s = lap_time
+            self.events.append(
+                RaceEvent("FTLP", vehicle_index=car, lap_time_s=lap_time)
+            )
+        self.lap_start_s[car] = crossing_s
+        self.sector1_s[car] = self.sector2_s[car] = 0.0
+        self.sector[car] = 0
+        self.lap_invalid[car] = False
+        self.tyre_age_laps[car] += 1
+        self.ers_deployed_lap_j[car] = 0.0
+        self.ers_harvest_k_lap_j[car] = self.ers_harvest_h_lap_j[car] = 0.0
+        if self.driver_status[car] == OUT_LAP:
+            self.driver_status[car] = ON_TRACK
+        self.race_time_s[car] = crossing_s - self.lights_out_s
+        if lap_number >= self.total_laps or self.chequered_s is not None:
+            if self.chequered_s is None:
+                self.chequered_s = t
+                self.events.append(RaceEvent("CHQF"))
+                self.events.append(RaceEvent("RCWN", vehicle_index=car))
+            self.finished[car] = True
+            self.finish_order[car] = int(self.finished.sum())
+            self.finish_time_s[car] = crossing_s
+            self.result_status[car] = RESULT_FINISHED
+            self.completed_laps[car] = lap_number
+            self.history[car].stints[-1] = (lap_number, self.history[car].stints[-1][1])
+            return
+        if not self.drs_enabled and lap_number >= min(2, self.total_laps - 1):
+            self.drs_enabled = True
+            self.events.append(RaceEvent("DRSE"))
+
+    def _pit_lane(self, old_lap_distance: np.ndarray, dt_s: float) -> None:
+        info = self.track.info
+        d = self.lap_distance_m
+        current_lap = self.completed_laps + 1
+        entering = (
+            (self.pit_phase == 0)
+            & ~self.finished
+            & (old_lap_distance < info.pit_entry_m)
+            & (d >= info.pit_entry_m)
+        )
+        for car in np.nonzero(entering)[0].tolist():
+            stops = self.planned_stops[car]
+            if stops and stops[0] == current_lap[car]:
+                stops.pop(0)
+                self.pit_phase[car] = 1
+                self.pit_serviced[car] = False
+                self.pit_lane_time_s[car] = 0.0
+                self.pit_stop_time_s[car] = 0.0
+                self.driver_status[car] = IN_LAP
+        in_lane = self.pit_phase > 0
+        if not in_lane.any():
+            return
+        self.version += 1  # pit timers run
+        self.pit_lane_time_s[in_lane] += dt_s
+        at_box = (
+            (self.pit_phase == 1)
+            & ~self.pit_serviced
+            & (d >= info.pit_box_m)
+            & (d < info.pit_exit_m)
+        )
+        for car in np.nonzero(at_box)[0]:
+            self.pit_phase[car] = 2
+            self.pit_stop_left_s[car] = float(self.rng.uniform(2.2, 3.4))
+            self.speed_mps[car] = 0.0
+        stopped = self.pit_phase == 2
+        self.pit_stop_time_s[stopped] += dt_s
+        self.pit_stop_left_s[stopped] -= dt_s
+        for car in np.nonzero(stopped & (self.pit_stop_left_s <= 0))[0]:
+            self._change_tyres(int(car))
+        leaving = (self.pit_phase == 1) & self.pit_serviced & (d >= info.pit_exit_m)
+        self.pit_phase[leaving] = 0
+        self.driver_status[leaving] = OUT_LAP
+
+    def _change_tyres(self, car: int) -> None:
+        self.pit_phase[car] = 1
+        self.pit_serviced[car] = True
+        self.num_pit_stops[car] += 1
+        old = int(self.compound[car])
+        new = HARD if old != HARD else MEDIUM
+        if self.planned_stops[car]:  # another stop to come: a shorter stint on mediums
+            new = MEDIUM if old != MEDIUM else SOFT
+        history = self.history[car]
+        history.stints[-1] = (int(self.completed_laps[car]), old)
+        history.stints.append((255, new))
+        self.compound[car] = new
+        self.tyre_age_laps[car] = 0
+        self.wear_pct[car] = 0.0
+
+    def _consume(self, travelled_m: np.ndarray, dt_s: float) -> None:
+        track = self.track
+        index = self.grid_index
+        lap_share = travelled_m / self.length_m
+        rate = WEAR_PCT_PER_LAP[self.compound] * self.wear_rate * lap_share
+        # Rears wear ~10 % faster at Melbourne (traction zones); order RL RR FL FR.
+        self.wear_pct += rate[:, None] * np.array([1.1, 1.1, 1.0, 1.0])
+        throttle = track.throttle[index]
+        brake = track.brake[index]
+        self.fuel_kg = np.maximum(
+            self.fuel_kg - FUEL_KG_PER_LAP * lap_share * (0.3 + 0.7 * throttle), 0.0
+        )
+        self.brake_heat += (brake * 2.5 - self.brake_heat) * min(dt_s / 1.5, 1.0)
+        deploy = (
+            (throttle > 0.95)
+            & (self.ers_deployed_lap_j < ERS_DEPLOY_PER_LAP_J)
+            & (self.ers_store_j > 0)
+        )
+        deploy_j = np.where(deploy, 120e3 * dt_s, 0.0)
+        harvest_k = brake * 120e3 * dt_s * (self.speed_mps > 20)
+        harvest_h = np.where((throttle > 0.95) & self.mguh, 40e3 * dt_s, 0.0)
+        self.ers_deployed_lap_j += deploy_j
+        self.ers_harvest_k_lap_j += harvest_k
+        self.ers_harvest_h_lap_j += harvest_h
+        self.ers_store_j = np.clip(
+            self.ers_store_j - deploy_j + harvest_k + harvest_h, 0.0, ERS_STORE_MAX_J
+        )
+
+    def _order(self, with_gaps: bool) -> None:
+        key = self.total_distance_m
+        if self.chequered_s is not None:
+            key = np.where(self.finished, 1e12 - self.finish_order, key)
+        order = np.argsort(-key, kind="stable")
+        positions = np.empty(self.n, dtype=np.int64)
+        positions[order] = self._one_to_n
+        if (positions != self.positions).any():
+            self._overtakes(positions)
+        self.positions = positions
+        self._car_ahead[order[1:]] = order[:-1]
+        self._car_ahead[order[0]] = order[0]
+        if with_gaps:
+            self._gaps(order)
+
+    def _gaps(self, order: np.ndarray) -> None:
+        along_s = self.track.time_along_s(self.total_distance_m) * self.base_time_factor
+        ordered = along_s[order]
+        front = np.empty(self.n)
+        front[0] = 0.0
+        front[1:] = ordered[:-1] - ordered[1:]
+        leader = ordered[0] - ordered
+        done = self.finished[order]
+        finish_s = self.finish_time_s[order]
+        leader = np.where(done, finish_s - finish_s[0], leader)
+        front[1:] = np.where(done[1:], finish_s[1:] - finish_s[:-1], front[1:])
+        self.delta_front_s = np.empty(self.n)
+        self.delta_front_s[order] = np.maximum(front, 0.0)
+        self.delta_leader_s = np.empty(self.n)
+        self.delta_leader_s[order] = np.maximum(leader, 0.0)
+
+    def _overtakes(self, positions: np.ndarray) -> None:
+        """OVTK for each pair of running cars that swapped order on track (a car
+        dropping back through a pit stop overtakes nobody)."""
+        old = self.positions
+        on_track = (self.pit_phase == 0) & ~self.finished
+        changed = [int(car) for car in np.nonzero(positions != old)[0] if on_track[car]]
+        for car in changed:
+            for other in changed:
+                if old[other] < old[car] and positions[other] > positions[car]:
+                    self.events.append(
+                        RaceEvent("OVTK", vehicle_index=car, other_vehicle_index=other)
+                    )
+
+    def _drs(self) -> None:
+        if not self.drs_enabled:
+            return
+        in_zone = self._in_zones(self.lap_distance_m)
+        self.drs_allowed = (
+            (self.delta_front_s > 0)
+            & (self.delta_front_s < 1.0)
+            & (self.pit_phase == 0)
+            & ~self.finished
+            & (self.positions > 1)
+        )
+        self.drs_open = self.drs_allowed & in_zone
+        self.ers_deploy_mode = np.where(self.drs_allowed, 2, 1)
+
+    def _penalty(self) -> None:
+        rng = self.rng
+        self.next_penalty_s = self.time_s + float(rng.exponential(90.0)) + 10.0
+        self.version += 1
+        running = np.nonzero(~self.finished & (self.pit_phase == 0))[0]
+        if not len(running):
+            return
+        car = int(rng.choice(running))
+        lap = int(self.completed_laps[car] + 1)
+        kind = rng.random()
+        if kind < 0.6:  # running wide: this lap is invalidated
+            self.lap_invalid[car] = True
+            self.warnings[car] += 1
+            event = RaceEvent(
+                "PENA", car, penalty_type=10, infringement_type=26, lap_number=lap
+            )
+        elif kind < 0.85:  # corner cutting warning
+            self.warnings[car] += 1
+            event = RaceEvent(
+                "PENA", car, penalty_type=5, infringement_type=27, lap_number=lap
+            )
+        else:  # five-second time penalty for gaining a lasting advantage
+            self.penalties_s[car] += 5
+            self.num_penalties[car] += 1
+            event = RaceEvent(
+                "PENA",
+                car,
+                penalty_type=4,
+                infringement_type=7,
+                time_s=5,
+                lap_number=lap,
+            )
+        self.events.append(event)
+
+    # ---------------------------------------------------------- derived values
+    def driving_inputs(self) -> dict[str, np.ndarray]:
+        """Throttle, brake, steer, gear, rpm and g-forces for the current tick."""
+        if self._inputs_time_s == self.time_s:
+            return self._inputs
+        track = self.track
+        index = self.grid_index
+        accel = self.acceleration_mps2
+        speed = self.speed_mps
+        braking = accel < -3.0
+        throttle = track.throttle[index]
+        throttle = np.where(
+            braking, 0.0, np.where(accel > 0.5, np.maximum(throttle, 0.8), throttle)
+        )
+        if self.pit_phase.any():
+            lane_throttle = np.where(speed > 0.5, 0.3, 0.0)
+            throttle = np.where(self.pit_phase > 0, lane_throttle, throttle)
+        if not self.race_started:
+            throttle = np.full(self.n, 0.2)
+        brake = np.where(braking, np.minimum(accel * (-1.0 / BRAKING_MPS2), 1.0), 0.0)
+        speed_kph = speed * 3.6
+        gear = np.minimum(np.searchsorted(self._gear_shift_kph, speed_kph), 8)
+        gear = np.maximum(gear, 1)
+        rpm = SHIFT_RPM * speed_kph / GEAR_TOP_KPH[gear]
+        rpm = np.minimum(np.maximum(rpm, IDLE_RPM), MAX_RPM - 500)
+        if self.pit_phase.any():
+            gear = np.where(self.pit_phase == 2, 0, gear)
+        self._inputs = {
+            "throttle": throttle,
+            "brake": brake,
+            "steer": self._steer_table[index],
+            "speed_kph": speed_kph,
+            "gear": gear,
+            "engine_rpm": rpm,
+            "lateral_g": speed
+            * speed
+            * track.curvature_right_per_m[index]
+            / GRAVITY_MPS2,
+            "longitudinal_g": accel * (1.0 / GRAVITY_MPS2),
+            "vertical_g": 1.0 + 0.25 * (speed * (1.0 / 90.0)) ** 2,
+        }
+        self._inputs_time_s = self.time_s
+        return self._inputs
+
+    def world_pose(self) -> dict[str, np.ndarray]:
+        """World position, velocity and direction vectors of every car."""
+        low, share = self.grid_low, self.grid_share
+        high = low + 1
+        keep = 1.0 - share
+        x_table, z_table, fx_table, fz_table = self._pose_tables
+        x = x_table[low] * keep + x_table[high] * share
+        z = z_table[low] * keep + z_table[high] * share
+        fx = fx_table[low] * keep + fx_table[high] * share
+        fz = fz_table[low] * keep + fz_table[high] * share
+        norm = np.hypot(fx, fz)
+        fx /= norm
+        fz /= norm
+        offset = self.lane_offset_m
+        if self.pit_phase.any():
+            offset = np.where(self.pit_phase > 0, PIT_LANE_OFFSET_M, offset)
+        # The game's right vector is (-forward_z, 0, forward_x).
+        x -= fz * offset
+        z += fx * offset
+        return {
+            "x": x,
+            "z": z,
+            "vx": fx * self.speed_mps,
+            "vz": fz * self.speed_mps,
+            "fx": fx,
+            "fz": fz,
+            "rx": -fz,
+            "rz": fx,
+            "yaw": np.arctan2(fx, fz),
+        }
