@@ -1,0 +1,171 @@
+"""SIGKILL an ingest process in the middle of a replay: the SQLite store stays whole
+(integrity check, no partial batch) and a restarted ingest continues the session."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import struct
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from f1dash_tui.ingest.service import ingest_datagrams
+from f1dash_tui.settings import IngestSettings, StoreSettings
+from f1dash_tui.store import open_store
+from f1dash_tui.telemetry.decode import Decoder
+from f1dash_tui.telemetry.pcap import read_pcap
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+CARS = 22
+# Tables whose rows say how many packets of their id were stored: one row per car
+# for per-car packets, one per packet for the others.
+PACKETS_BY_TABLE = {
+    "motion": (0, CARS),
+    "session": (1, 1),
+    "lap_data": (2, CARS),
+    "event": (3, 1),
+    "participants": (4, CARS),
+    "car_telemetry": (6, CARS),
+    "car_status": (7, CARS),
+    "car_damage": (10, CARS),
+}
+
+INGEST_SCRIPT = """
+import sys
+from pathlib import Path
+from f1dash_tui.ingest.service import replay_to_store
+from f1dash_tui.settings import IngestSettings, StoreSettings
+from f1dash_tui.store import open_store
+
+store = open_store(StoreSettings(sqlite_path=Path(sys.argv[1])))
+replay_to_store(
+    Path(sys.argv[2]), store, speed=1.0,
+    settings=IngestSettings(spool_dir=Path(sys.argv[3])),
+)
+"""
+
+
+def _stored_prefix(connection: sqlite3.Connection, packet_ids: list[int]) -> range:
+    """The datagram counts K for which the store holds exactly the first K
+    datagrams of the capture, table by table (empty: not a prefix)."""
+    ids = np.array(packet_ids)
+    candidates = range(len(ids) + 1)
+    for table, (packet_id, rows_per_packet) in PACKETS_BY_TABLE.items():
+        (rows,) = connection.execute(f"SELECT COUNT(*) FROM {table}").fetchone()
+        assert rows % rows_per_packet == 0, f"{table}: a packet's rows are split"
+        stored = rows // rows_per_packet
+        seen = np.concatenate(([0], np.cumsum(ids == packet_id)))
+        matching = np.flatnonzero(seen == stored)
+        if not len(matching):
+            return range(0)
+        low, high = (
+            max(candidates.start, matching[0]),
+            min(candidates.stop, matching[-1] + 1),
+        )
+        candidates = range(int(low), int(max(low, high)))
+    return candidates
+
+
+def _count(path: Path, sql: str) -> int:
+    if not path.exists():
+        return 0
+    connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
+    try:
+        return int(connection.execute(sql).fetchone()[0])
+    except sqlite3.OperationalError:  # its tables are not created yet
+        return 0
+    finally:
+        connection.close()
+
+
+def test_sigkill_mid_replay_leaves_whole_batches_and_restart_continues(
+    tmp_path: Path, melbourne_pcap: Path
+) -> None:
+    store_path = tmp_path / "store.sqlite3"
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            INGEST_SCRIPT,
+            str(store_path),
+            str(melbourne_pcap),
+            str(tmp_path / "spool"),
+        ],
+        cwd=REPO_ROOT,
+        env=dict(os.environ),
+    )
+    try:
+        # Kill it after ~1 s of the clip (50 lap-data frames), well before the
+        # first car crosses the line (3.5 s in).
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and process.poll() is None:
+            if _count(store_path, "SELECT COUNT(*) FROM lap_data") >= 50 * CARS:
+                break
+            time.sleep(0.05)
+        assert process.poll() is None, "the ingest ended before it could be killed"
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=10)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == -signal.SIGKILL
+
+    datagrams = list(read_pcap(melbourne_pcap))
+    payloads = [d.payload for d in datagrams]
+    packet_ids = [struct.unpack_from("<B", p, 6)[0] for p in payloads]
+    connection = sqlite3.connect(store_path)
+    try:
+        assert connection.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+        prefix = _stored_prefix(connection, packet_ids)
+        assert len(prefix) > 0, "the store does not hold a prefix of the stream"
+        stored_datagrams = prefix.stop - 1
+        # ~5 datagrams per lap-data frame in this capture.
+        assert 50 * 4 <= stored_datagrams < len(payloads) // 2
+        ((uid,),) = connection.execute("SELECT session_uid FROM sessions").fetchall()
+    finally:
+        connection.close()
+
+    # The restarted ingest gets the stream from 1 s later (what the game sent while
+    # no ingest was running is lost, as it would be live).
+    restart_at = stored_datagrams + 300
+    store = open_store(StoreSettings(sqlite_path=store_path))
+    try:
+        stats = ingest_datagrams(
+            ((d.timestamp_s, d.payload) for d in datagrams[restart_at:]),
+            store,
+            source="udp",
+            settings=IngestSettings(spool_dir=tmp_path / "spool"),
+        )
+        assert stats.packets_total == len(payloads) - restart_at
+        assert store.fetch("SELECT session_uid FROM sessions") == [(uid,)]
+        last_frame = max(
+            struct.unpack_from("<I", p, 23)[0]
+            for p, packet_id in zip(payloads, packet_ids, strict=True)
+            if packet_id == PACKETS_BY_TABLE["lap_data"][0]
+        )
+        assert store.fetch(
+            "SELECT MAX(overall_frame), COUNT(DISTINCT session_uid) FROM lap_data"
+        ) == [(last_frame, 1)]
+        # Laps complete after the restart as if nothing had happened.
+        lap = Decoder().decode(payloads[restart_at:]).tables["lap_data"]
+        expected = {}
+        for car in range(CARS):
+            rows = np.flatnonzero(lap["car_index"] == car)
+            numbers = lap["current_lap_num"][rows]
+            for i in np.flatnonzero(numbers[1:] > numbers[:-1]).tolist():
+                expected[car] = round(float(lap["last_lap_time_s"][rows[i + 1]]), 3)
+        laps = store.fetch(
+            "SELECT car_index, lap_time_s FROM laps WHERE session_uid = ? "
+            "AND lap_number = 1",
+            (uid,),
+        )
+        assert len(expected) == 20
+        assert {car: round(t, 3) for car, t in laps} == expected
+    finally:
+        store.close()
