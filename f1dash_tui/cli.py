@@ -561,7 +561,10 @@ def replay(
             "f1dash_tui.ingest.service", "replay_to_udp", "replay"
         )
         host, port = to_udp
-        count = replay_to_udp(pcap_file, host, port, speed=pace)
+        with _stop_on_signals() as stop_event:
+            count = replay_to_udp(
+                pcap_file, host, port, speed=pace, stop_event=stop_event
+            )
         click.echo(f"sent {count} datagrams to {host}:{port}", err=True)
         return
     settings = _prepare(ctx, connects_to_store=True)
@@ -573,7 +576,12 @@ def replay(
         )
         with _stop_on_signals() as stop_event:
             stats = replay_to_store(
-                pcap_file, store, speed=pace, stop_event=stop_event, source="replay"
+                pcap_file,
+                store,
+                speed=pace,
+                stop_event=stop_event,
+                source="replay",
+                settings=settings.ingest,
             )
     finally:
         store.close()
@@ -687,7 +695,11 @@ def simulate(
             store = open_store(settings.store)
             try:
                 stats = simulate_feed.simulated_race_into_store(
-                    store, request=request, speed=None, stop_event=stop_event
+                    store,
+                    request=request,
+                    speed=None,
+                    stop_event=stop_event,
+                    ingest_settings=settings.ingest,
                 )
             finally:
                 store.close()

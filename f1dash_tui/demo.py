@@ -129,6 +129,7 @@ class DemoFeed(threading.Thread):
                 session_uid_salt=salt,
                 stop_event=self.stop_event,
                 source="demo",
+                settings=self._settings.ingest,
             )
             return
         # Each pass of --loop is a different race (seed) and a new session (salt).
@@ -138,6 +139,7 @@ class DemoFeed(threading.Thread):
             speed=self._speed,
             session_uid_salt=salt,
             stop_event=self.stop_event,
+            ingest_settings=self._settings.ingest,
         )
 
 

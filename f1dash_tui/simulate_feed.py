@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from f1dash_tui.errors import F1DashError
+from f1dash_tui.settings import IngestSettings
 
 
 class SimulationUnavailableError(F1DashError):
@@ -74,6 +75,7 @@ def simulated_race_into_store(
     speed: float | None,
     session_uid_salt: int = 0,
     stop_event: threading.Event | None = None,
+    ingest_settings: IngestSettings | None = None,
 ) -> Any:
     """Ingest a synthetic race into ``store``, paced by ``speed`` (None: at once)."""
     request = request or RaceRequest()
@@ -85,6 +87,7 @@ def simulated_race_into_store(
         source="simulator",
         session_uid_salt=session_uid_salt,
         stop_event=stop_event,
+        settings=ingest_settings,
     )
 
 
