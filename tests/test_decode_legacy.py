@@ -678,3 +678,24 @@ def test_round_trip_classification_lobby_history(packet_format: int) -> None:
     assert np.all(history["car_index"] == 9) and np.all(
         history["lap_valid_flags"] == 15
     )
+
+
+def test_random_bytes_of_every_legacy_layout_decode_without_error() -> None:
+    """Any content of the right size decodes: no normaliser raises on random
+    values (NaN floats, invalid UTF-8 names, lap counts over 100, odd codes)."""
+    rng = np.random.default_rng(2018)
+    datagrams = []
+    for packet_format in LEGACY_FORMATS:
+        offset = packets.PACKET_ID_OFFSETS[packet_format]
+        for packet_id, layout in MODULES[packet_format].LAYOUTS.items():
+            for _ in range(20):
+                raw = bytearray(rng.integers(0, 256, layout.itemsize, dtype=np.uint8))
+                raw[0:2] = packet_format.to_bytes(2, "little")
+                raw[offset] = packet_id
+                datagrams.append(bytes(raw))
+    decoder = Decoder()
+    batch = decoder.decode(datagrams)
+    assert decoder.bad == {}
+    assert sum(decoder.decoded.values()) == len(datagrams)
+    # car_damage rows: from Car Status in 2018-2020, from Car Damage in 2021-2022.
+    assert batch.num_rows("car_damage") == 20 * sum(NUM_CARS.values())
