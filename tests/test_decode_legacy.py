@@ -349,18 +349,44 @@ def test_2022_event_files_decode_their_details(f1_udp_dir: Path) -> None:
             assert event["vehicle_index"][0] == -1  # no details
 
 
-def test_2019_fastest_lap_event(f1_udp_dir: Path) -> None:
-    raw = (
-        f1_udp_dir / "packets" / "f1-telemetry-rs" / "test_parse_2019_event_packet.bin"
-    ).read_bytes()
+EVENTS_WITH_VEHICLE = ("FTLP", "RTMT", "TMPT", "RCWN", "SPTP", "DTSV", "SGSV")
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "f1-telemetry-rs/test_parse_2019_event_packet.bin",
+        "f1-telemetry-rs/test_parse_2020_event_packet.bin",
+        "f1-telemetry-rs/test_parse_2021_event_packet.bin",
+        "f1-telemetry-rs/test_parse_2022_event_packet.bin",
+        "ris-f12021/event_packet.bin",
+        "ris-f12021/event_sptp.bin",
+    ],
+)
+def test_event_files_decode_their_code_and_details(f1_udp_dir: Path, name: str) -> None:
+    raw = (f1_udp_dir / "packets" / name).read_bytes()
+    packet_format = int.from_bytes(raw[:2], "little")
+    header_size = HEADER_SIZES[packet_format]
+    code = raw[header_size : header_size + 4].decode("ascii")
+    assert code in MODULES[packet_format].EVENT_CODES
     event = decode_one(raw).tables["event"]
-    code = raw[23:27].decode()
     assert event["event_code"].tolist() == [code]
-    assert code in f2019.EVENT_CODES
+    details = header_size + 4
+    if code in EVENTS_WITH_VEHICLE:
+        assert event["vehicle_index"][0] == raw[details] < NUM_CARS[packet_format]
+    if code == "SPTP":
+        (speed,) = struct.unpack_from("<f", raw, details + 1)
+        assert event["speed_kph"][0] == pytest.approx(speed) and 100 < speed < 370
+    if code == "BUTN":
+        (buttons,) = struct.unpack_from("<I", raw, details)
+        assert event["button_status"][0] == buttons
     if code == "FTLP":
-        vehicle, lap_time = struct.unpack_from("<Bf", raw, 27)
-        assert event["vehicle_index"][0] == vehicle
-        assert event["lap_time_s"][0] == pytest.approx(lap_time)
+        (lap_time,) = struct.unpack_from("<f", raw, details + 1)
+        assert event["lap_time_s"][0] == pytest.approx(lap_time) and 60 < lap_time < 200
+    if code == "PENA":  # penaltyType, infringementType, vehicleIdx, otherVehicleIdx
+        assert event["penalty_type"][0] == raw[details]
+        assert event["infringement_type"][0] == raw[details + 1]
+        assert event["vehicle_index"][0] == raw[details + 2] < NUM_CARS[packet_format]
 
 
 # --- build -> decode round trips ----------------------------------------------

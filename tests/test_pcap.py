@@ -310,6 +310,8 @@ def test_ethernet_padding_is_not_part_of_the_payload(tmp_path: Path) -> None:
         (dpkt.pcap.DLT_NULL, struct.pack("<I", 2)),  # AF_INET, little-endian host
         (108, struct.pack("!I", 2)),  # DLT_LOOP, network order
         (113, _sll_frame(b"")),
+        # LINUX_SLL2: protocol, reserved, interface index, ARPHRD, type, address.
+        (276, struct.pack("!HHIHBB8s", 0x0800, 0, 1, 772, 0, 6, bytes(8))),
     ],
 )
 def test_other_link_types(tmp_path: Path, link_type: int, prefix: bytes) -> None:
