@@ -10,6 +10,10 @@ What is skipped is counted in :class:`CaptureStats`, never raised: non-UDP traff
 to other ports, IP fragments (not reassembled: an F1 packet of at most 1,470 bytes fits
 one 1,500-byte Ethernet frame, so fragments are foreign traffic), and frames cut short
 by the snap length or a truncated file.
+
+pcapng: the first interface's link type and timestamp resolution apply to every packet
+(dpkt reads one interface description); captures of several interfaces of the same
+link type, the usual case, read correctly.
 """
 
 from __future__ import annotations
