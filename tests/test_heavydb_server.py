@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import heavydb
+import psutil
 import pytest
 from heavydb.common.ttypes import TDatumType, TEncodingType
 from heavydb.thrift.Heavy import Client
@@ -209,6 +210,9 @@ def test_subprocess_server_survives_sigkill_and_restart(tmp_path: Path) -> None:
     try:
         port = process.port
         assert port > 0
+        # The password reaches the server in its environment, not its argument list.
+        assert process.pid is not None
+        assert PASSWORD not in " ".join(psutil.Process(process.pid).cmdline())
         connection = _connect(process)
         connection.execute(DDL)
         connection._client.load_table_binary_columnar(

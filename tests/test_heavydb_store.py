@@ -12,6 +12,7 @@ import datetime
 import logging
 import socket
 import ssl
+import sys
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -394,3 +395,16 @@ def test_plain_http_protocol(tmp_path: Path) -> None:
             (79.25,),
         ]
         store.close()
+
+
+def test_without_a_driver_the_error_says_what_to_install(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # None in sys.modules makes an import fail as if the package were not installed.
+    monkeypatch.setitem(sys.modules, "heavydb", None)
+    monkeypatch.setitem(sys.modules, "pymapd", None)
+    settings = StoreSettings(kind="heavydb", heavydb=HeavyDBSettings(port=_free_port()))
+    with pytest.raises(StoreError) as caught:
+        open_store(settings)
+    assert "pip install pyheavydb" in str(caught.value)
+    assert "\n" not in str(caught.value)
