@@ -48,9 +48,14 @@ BATCH_QUEUE_MAX = 16
 STATS_INTERVAL_S = 1.0
 """How often an ``ingest_stats`` row is written (the dashboard polls it every 5 s)."""
 
-BACKOFF = tenacity.wait_exponential(multiplier=0.5, min=0.5, max=5.0)
+BACKOFF_MAX_S = 5.0
+BACKOFF = tenacity.wait_exponential(multiplier=0.5, min=0.5, max=BACKOFF_MAX_S)
 """Retry delays after a failed write: 0.5, 1, 2, 4, then every 5 s, so a store that
 comes back is written to again within 5 s."""
+
+STOP_DRAIN_S = 2 * BACKOFF_MAX_S
+"""At stop, how long to keep trying to backfill before leaving the rest on disk
+(the next ingest backfills it first)."""
 
 BACKFILL_BATCHES_PER_TURN = 8
 """Spooled batches written between two new batches while backfilling, so the writer
@@ -430,7 +435,7 @@ class IngestPipeline:
         spooled on disk for the next ingest."""
         if self._spool is None or not self._spool.pending_batches:
             return
-        give_up = time.monotonic() + 2 * float(BACKOFF.wait_max)  # type: ignore[attr-defined]
+        give_up = time.monotonic() + STOP_DRAIN_S
         while self._spool.pending_batches and time.monotonic() < give_up:
             time.sleep(max(0.0, self._next_retry_monotonic - time.monotonic()))
             self._backfill(at_stop=True)
