@@ -11,6 +11,18 @@ from textual.binding import Binding, BindingType
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+KEY_NAMES = {
+    "question_mark": "?",
+    "plus": "+",
+    "equals_sign": "=",
+    "minus": "-",
+    "enter": "Enter",
+    "escape": "Esc",
+    "tab": "Tab",
+    "down": "↓",
+    "up": "↑",
+}
+
 
 def key_rows(
     sections: Iterable[tuple[str, Iterable[BindingType]]],
@@ -21,7 +33,7 @@ def key_rows(
         for binding in bindings:
             if not isinstance(binding, Binding) or not binding.description:
                 continue
-            keys = ", ".join(binding.key.split(","))
+            keys = " ".join(KEY_NAMES.get(key, key) for key in binding.key.split(","))
             rows.append((where, keys, binding.description))
     return rows
 

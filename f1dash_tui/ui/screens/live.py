@@ -95,7 +95,7 @@ class LiveScreen(DashboardScreen):
         panel = self.query_one(CarPanel)
         if parts & {"car", "live"}:
             width = max(20, panel.size.width - 4)
-            compact = self.has_class("-short") and not self.has_class("-narrow")
+            compact = self.has_class("-short")
             track_length = live.session.track_length_m if live.session else 0
             key = (
                 live.versions["car"],

@@ -102,7 +102,9 @@ def car_panel_renderable(
                 f"  Tyre {tyre.letter} {tyre.name}"
             )
         )
-        if not compact:
+        if compact:
+            lines.append(Text(_tyre_line(state)))
+        else:
             lines.append(_tyre_table(state, units))
             lines.append(Text(_damage_line(state)))
     return Group(*lines)
@@ -122,6 +124,16 @@ def _tyre_table(state: CarState, units: str) -> Table:
         rl, rr, fl, fr = fmt.format_wheels(values, fmt_str)
         table.add_row(label, fl, fr, rl, rr)
     return table
+
+
+def _tyre_line(state: CarState) -> str:
+    """Surface temperature and wear per corner on one line (short terminals)."""
+    rl, rr, fl, fr = fmt.format_wheels(state.tyres_surface_temperature_c)
+    wear_rl, wear_rr, wear_fl, wear_fr = fmt.format_wheels(state.tyres_wear_pct)
+    return (
+        f"tyres °C FL {fl} FR {fr} RL {rl} RR {rr}"
+        f"  wear % {wear_fl}/{wear_fr}/{wear_rl}/{wear_rr}"
+    )
 
 
 def _damage_line(state: CarState) -> str:

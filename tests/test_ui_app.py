@@ -1,0 +1,303 @@
+"""The dashboard driven with Pilot on a store filled from the real Melbourne capture.
+
+Expected values come from decoding the capture directly (positions, names, speeds),
+not from the dashboard's queries, so a wrong query or a wrong widget fails here.
+"""
+
+from __future__ import annotations
+
+import io
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+from rich.console import Console
+from textual.pilot import Pilot
+
+from f1dash_tui.ingest.service import replay_to_store
+from f1dash_tui.settings import IngestSettings, Settings, StoreSettings, UISettings
+from f1dash_tui.store import open_store
+from f1dash_tui.telemetry.decode import Decoder
+from f1dash_tui.telemetry.pcap import read_pcap
+from f1dash_tui.ui.app import F1DashApp, create_app
+from f1dash_tui.ui.screens.compare import CompareScreen
+from f1dash_tui.ui.screens.reference_picker import ReferencePicker
+from f1dash_tui.ui.widgets.car_panel import CarPanel
+from f1dash_tui.ui.widgets.compare_view import ComparePlot
+from f1dash_tui.ui.widgets.timing_tower import TimingTowerTable
+
+SIZE_LARGE = (160, 48)
+
+
+@pytest.fixture(scope="module")
+def melbourne_store(
+    melbourne_pcap: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    """A SQLite store holding the whole Melbourne capture (ingested at full speed)."""
+    folder = tmp_path_factory.mktemp("melbourne-store")
+    path = folder / "telemetry.sqlite3"
+    store = open_store(StoreSettings(sqlite_path=path))
+    try:
+        replay_to_store(
+            melbourne_pcap,
+            store,
+            speed=None,
+            settings=IngestSettings(spool_dir=folder / "spool"),
+        )
+    finally:
+        store.close()
+    return path
+
+
+@pytest.fixture(scope="module")
+def capture_truth(melbourne_pcap: Path) -> dict[str, object]:
+    """Order, names and last speeds decoded straight from the capture."""
+    payloads = [d.payload for d in read_pcap(melbourne_pcap)]
+    tables = Decoder().decode(payloads).tables
+    laps = tables["lap_data"]
+    last = laps["overall_frame"] == laps["overall_frame"].max()
+    cars = laps["car_index"][last]
+    positions = laps["car_position"][last]
+    active = positions > 0
+    by_position = cars[active][np.argsort(positions[active])]
+    parts = tables["participants"]
+    newest = parts["overall_frame"] == parts["overall_frame"].max()
+    names = dict(
+        zip(
+            parts["car_index"][newest].tolist(),
+            parts["name"][newest].tolist(),
+            strict=True,
+        )
+    )
+    telemetry = tables["car_telemetry"]
+    last_speed = {}
+    for car in by_position.tolist():
+        mine = telemetry["car_index"] == car
+        frames = telemetry["overall_frame"][mine]
+        last_speed[car] = float(telemetry["speed_kph"][mine][np.argmax(frames)])
+    return {
+        "order": [int(c) for c in by_position],
+        "names": names,
+        "speed": last_speed,
+    }
+
+
+def _settings(path: Path) -> Settings:
+    return Settings(store=StoreSettings(sqlite_path=path), ui=UISettings())
+
+
+def plain(renderable: object, width: int = 160) -> str:
+    """A Rich renderable as plain text."""
+    console = Console(width=width, file=io.StringIO(), color_system=None)
+    with console.capture() as capture:
+        console.print(renderable)
+    return capture.get()
+
+
+async def wait_until(
+    pilot: Pilot[None], condition: Callable[[], bool], timeout_s: float = 15.0
+) -> None:
+    """Let workers finish and messages settle until ``condition`` holds."""
+    app = pilot.app
+    steps = int(timeout_s / 0.05)
+    for _ in range(steps):
+        await app.workers.wait_for_complete()
+        await pilot.pause(0.05)
+        if condition():
+            return
+    raise AssertionError("condition not met in time")
+
+
+def _tower_names(app: F1DashApp) -> list[str]:
+    table = app.screen.query_one(TimingTowerTable)
+    return [table.get_row_at(i)[2].plain.lstrip("▌") for i in range(table.row_count)]
+
+
+async def test_tower_lists_22_drivers_in_position_order(
+    melbourne_store: Path, capture_truth: dict[str, object]
+) -> None:
+    app = create_app(_settings(melbourne_store), source_label="real capture: test")
+    async with app.run_test(size=SIZE_LARGE) as pilot:
+        await wait_until(
+            pilot, lambda: app.screen.query_one(TimingTowerTable).row_count
+        )
+        order = capture_truth["order"]
+        names = capture_truth["names"]
+        assert isinstance(order, list) and isinstance(names, dict)
+        assert len(order) == 22
+        assert _tower_names(app) == [names[car] for car in order]
+        positions = [
+            app.screen.query_one(TimingTowerTable).get_row_at(i)[0].plain.strip("▶ ")
+            for i in range(22)
+        ]
+        assert positions == [str(p) for p in range(1, 23)]
+
+
+async def test_down_three_times_and_enter_selects_fourth_car(
+    melbourne_store: Path, capture_truth: dict[str, object]
+) -> None:
+    app = create_app(_settings(melbourne_store))
+    async with app.run_test(size=SIZE_LARGE) as pilot:
+        await wait_until(
+            pilot, lambda: app.screen.query_one(TimingTowerTable).row_count
+        )
+        for _ in range(3):
+            await pilot.press("down")
+        await pilot.press("enter")
+        order = capture_truth["order"]
+        names = capture_truth["names"]
+        speeds = capture_truth["speed"]
+        assert isinstance(order, list) and isinstance(names, dict)
+        assert isinstance(speeds, dict)
+        fourth = order[3]
+        assert app.live.selected_car == fourth
+        await wait_until(
+            pilot,
+            lambda: (
+                app.live.car_state is not None
+                and app.live.car_state.car_index == fourth
+            ),
+        )
+        panel_text = plain(app.screen.query_one(CarPanel).content)
+        assert names[fourth] in panel_text
+        assert f"Speed {speeds[fourth]:.0f} km/h" in panel_text
+        # The tower marks the selected car with a symbol, not only a colour.
+        row = app.screen.query_one(TimingTowerTable).get_row_at(3)
+        assert row[0].plain.startswith("▶")
+
+
+async def test_j_k_move_like_down_up(melbourne_store: Path) -> None:
+    app = create_app(_settings(melbourne_store))
+    async with app.run_test(size=SIZE_LARGE) as pilot:
+        tower = app.screen.query_one(TimingTowerTable)
+        await wait_until(pilot, lambda: tower.row_count)
+        await pilot.press("j", "j", "k")
+        assert tower.cursor_row == 1
+
+
+async def test_m_cycles_the_compare_metric(melbourne_store: Path) -> None:
+    app = create_app(_settings(melbourne_store))
+    async with app.run_test(size=SIZE_LARGE) as pilot:
+        await wait_until(pilot, lambda: app.live.tower is not None)
+        await pilot.press("2")
+        await wait_until(pilot, lambda: isinstance(app.screen, CompareScreen))
+        await wait_until(pilot, lambda: app.live.samples is not None)
+        plot = app.screen.query_one(ComparePlot)
+        assert "Speed" in plain(plot.content)
+        await pilot.press("m")
+        assert app.metric.label == "Throttle"
+        assert "Throttle" in plain(plot.content)
+        await pilot.press("m")
+        assert "Brake" in plain(plot.content)
+
+
+async def test_picker_sets_the_reference_lap(melbourne_store: Path) -> None:
+    app = create_app(_settings(melbourne_store))
+    async with app.run_test(size=SIZE_LARGE) as pilot:
+        await wait_until(pilot, lambda: len(app.live.best_laps) >= 2)
+        # Default reference: the fastest lap at the track.
+        await wait_until(pilot, lambda: app.live.reference is not None)
+        assert app.live.reference is not None
+        fastest = min(app.live.best_laps, key=lambda lap: lap.lap_time_s)
+        assert app.live.reference.lap.key == fastest.key
+        await pilot.press("2")
+        await pilot.press("r")
+        await wait_until(pilot, lambda: isinstance(app.screen, ReferencePicker))
+        await pilot.press("down", "enter")
+        second = app.live.best_laps[1]
+        assert app.live.reference_key == second.key
+        await wait_until(
+            pilot,
+            lambda: (
+                app.live.reference is not None
+                and app.live.reference.lap.key == second.key
+            ),
+        )
+        assert isinstance(app.screen, CompareScreen)
+        info = plain(app.screen.info_text())
+        assert f"reference (picked): {second.driver_name}" in info
+
+
+async def test_store_failure_shows_error_keeps_data_and_recovers(
+    melbourne_store: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "copy.sqlite3"
+    shutil.copy(melbourne_store, path)
+    app = create_app(_settings(path))
+    async with app.run_test(size=SIZE_LARGE) as pilot:
+        tower = app.screen.query_one(TimingTowerTable)
+        await wait_until(pilot, lambda: tower.row_count == 22)
+        names_before = _tower_names(app)
+        for poller in app.pollers.values():
+            poller.max_backoff_s = 1.0  # keep the test short; the cap is 30 s
+        # A real failure: the file (and its shared-memory index) overwritten.
+        original = path.read_bytes()
+        path.write_bytes(b"\0" * len(original))
+        shm = path.with_name(path.name + "-shm")
+        if shm.exists():
+            shm.write_bytes(b"\0" * len(shm.read_bytes()))
+        await wait_until(pilot, lambda: app.pollers["live"].status.error is not None)
+        assert app.is_running
+        error = app.pollers["live"].status.error or ""
+        assert "not a database" in error or "not an f1dash-tui" in error
+        assert tower.has_class("-error") and tower.has_class("-stale")
+        assert "retry in" in str(tower.border_subtitle)
+        # Last good data stays on screen.
+        assert _tower_names(app) == names_before
+        # Back: the next try reconnects and the error clears.
+        path.write_bytes(original)
+        await wait_until(pilot, lambda: app.pollers["live"].status.error is None)
+        assert not tower.has_class("-error")
+        assert _tower_names(app) == names_before
+        assert app.is_running
+
+
+async def test_help_lists_every_key(melbourne_store: Path) -> None:
+    app = create_app(_settings(melbourne_store))
+    async with app.run_test(size=SIZE_LARGE) as pilot:
+        await pilot.press("question_mark")
+        await pilot.pause()
+        text = plain(app.screen.query_one("#help-keys").content)
+        lines = text.splitlines()
+
+        def documented(key: str, what: str) -> bool:
+            return any(key in line and what in line for line in lines)
+
+        for key, what in [
+            ("1", "Live"),
+            ("2", "Compare"),
+            ("3", "Best laps"),
+            ("4", "Events"),
+            ("Tab", "Next screen"),
+            ("p", "Pause/resume"),
+            ("+ =", "Longer poll interval"),
+            ("-", "Shorter poll interval"),
+            ("?", "Keys"),
+            ("q", "Quit"),
+            ("↓ j", "Down"),
+            ("↑ k", "Up"),
+            ("Enter", "Select car"),
+            ("m", "Metric"),
+            ("r", "Reference lap"),
+        ]:
+            assert documented(key, what), (key, what)
+
+
+async def test_pause_and_interval_keys(melbourne_store: Path) -> None:
+    app = create_app(_settings(melbourne_store))
+    async with app.run_test(size=SIZE_LARGE) as pilot:
+        await wait_until(pilot, lambda: app.live.tower is not None)
+        await pilot.press("p")
+        assert app.paused
+        polls = app.pollers["live"].polls
+        await pilot.pause(1.2)
+        await app.workers.wait_for_complete()
+        assert app.pollers["live"].polls <= polls + 1
+        await pilot.press("p")
+        assert not app.paused
+        await pilot.press("plus")
+        assert app.live_interval_s == 1.0
+        await pilot.press("minus", "minus")
+        assert app.live_interval_s == 0.25
