@@ -74,7 +74,8 @@ class DecodedBatch:
     """The columns decoded from one batch of datagrams.
 
     ``tables[kind][column]`` are numpy arrays of equal length per kind, ordered by
-    ``datagram_index`` (then by car or lap within a packet).
+    ``datagram_index`` (then by car or lap within a packet); only kinds with rows
+    are present.
     """
 
     tables: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
@@ -165,7 +166,13 @@ class Decoder:
                     key // 256, key % 256, indices, lengths, datagrams, batch
                 ):
                     pieces.setdefault(kind, []).append(columns)
-        batch.tables = {kind: _concatenate(parts) for kind, parts in pieces.items()}
+        tables = {kind: _concatenate(parts) for kind, parts in pieces.items()}
+        # A packet may yield no rows (Session History of a car with no laps yet).
+        batch.tables = {
+            kind: table
+            for kind, table in tables.items()
+            if len(table["datagram_index"])
+        }
         return batch
 
     def _count_bad(
