@@ -15,7 +15,7 @@ widest per-car table, 22 cars x 60 Hz = 1,320 rows/s in a race):
   which is what a naive loader would do.
 
 It prints rows/s for each and the ratio (goal: columnar at least 20x per-row).
-``measure()`` returns the figures for benchmarks/queries.py to print as well.
+benchmarks/queries.py runs this too (``main([])``) unless given --skip-heavydb-load.
 """
 
 from __future__ import annotations
@@ -170,13 +170,13 @@ def measure(rows: int, insert_rows: int, batch_rows: int) -> LoadFigures:
     return LoadFigures(rows, columnar, live, insert_rows, per_row, prerendered)
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     """Parse options, measure, print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--rows", type=int, default=220_000)
     parser.add_argument("--insert-rows", type=int, default=2_000)
     parser.add_argument("--batch-rows", type=int, default=20_000)
-    options = parser.parse_args()
+    options = parser.parse_args(argv)
     figures = measure(options.rows, options.insert_rows, options.batch_rows)
     columns = len(TABLES["car_telemetry"].columns)
     print(f"HeavyDB load into car_telemetry ({columns} columns), test server process")
