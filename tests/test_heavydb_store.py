@@ -408,3 +408,13 @@ def test_without_a_driver_the_error_says_what_to_install(
         open_store(settings)
     assert "pip install pyheavydb" in str(caught.value)
     assert "\n" not in str(caught.value)
+
+
+def test_an_expired_session_is_renewed_without_doubling_a_write(
+    server: HeavyDBTestServer, store: HeavyDBStore
+) -> None:
+    lap = _table_batch(TABLES["laps"], 1, lap_time_s=[88.5])
+    server.handler.expire_sessions()
+    store.write_batch({"laps": lap})
+    server.handler.expire_sessions()
+    assert store.fetch("SELECT lap_time_s FROM laps") == [(88.5,)]

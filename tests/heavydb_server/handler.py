@@ -188,6 +188,11 @@ class HeavyDBTestHandler:
         self._check_session(session)
         del self._sessions[session]
 
+    def expire_sessions(self) -> None:
+        """Forget every session, as HeavyDB does after its idle-session timeout
+        (60 minutes by default) or a restart: clients then get "Session not valid"."""
+        self._sessions.clear()
+
     def _check_session(self, session: str) -> None:
         if session not in self._sessions:
             _fail("Session not valid.")
