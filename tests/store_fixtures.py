@@ -54,15 +54,18 @@ def melbourne_decoded(melbourne_pcap: Path) -> dict[str, dict[str, np.ndarray]]:
 def melbourne_store_settings(
     request: pytest.FixtureRequest,
     tmp_path_factory: pytest.TempPathFactory,
-    melbourne_decoded: dict[str, dict[str, np.ndarray]],
+    melbourne_pcap: Path,
 ) -> Iterator[StoreSettings]:
-    """A store of each backend holding the decoded Melbourne capture."""
+    """A store of each backend holding the Melbourne capture, written by ingest."""
+    from f1dash_tui.ingest.service import replay_to_store
+
     with BACKENDS[request.param](tmp_path_factory.mktemp("melbourne")) as settings:
         store = open_store(settings)
         try:
-            store.write_batch(capture_store_tables(melbourne_decoded, "test"))
+            stats = replay_to_store(melbourne_pcap, store, speed=None)
         finally:
             store.close()
+        assert stats.store_error == ""
         yield settings
 
 
