@@ -209,6 +209,7 @@ class RaceModel:
         self.version = 0
         """Rises whenever lap-level state changes (laps, sectors, pits, penalties)."""
         self._car_ahead = np.arange(n)
+        self._order_by_position = np.arange(n)
         self.grid_low = np.zeros(n, dtype=np.int64)
         self.grid_share = np.zeros(n)
         self.grid_index = np.zeros(n, dtype=np.int64)
@@ -282,14 +283,7 @@ class RaceModel:
         low, share = self.grid_low, self.grid_share
         speed_table = self._speed_table
         profile = speed_table[low] * (1.0 - share) + speed_table[low + 1] * share
-        target = profile / self._time_factor
-        # Following closely (< 0.5 s) a car cannot pass without DRS: it holds station
-        # a touch slower; with DRS open it gains ~1 % on the straight.
-        ahead = self._car_ahead
-        blocked = (self.delta_front_s > 0) & (self.delta_front_s < 0.5) & ~self.drs_open
-        target = np.where(
-            blocked, np.minimum(target, self.speed_mps[ahead] * 0.999), target
-        )
+        target = profile / self._effective_time_factor()
         target = np.where(self.drs_open, target * 1.01, target)
         if self.chequered_s is not None:
             target = np.where(self.finished, target * 0.7, target)
@@ -335,6 +329,29 @@ class RaceModel:
             self._drs()
         if t >= self.next_penalty_s:
             self._penalty()
+
+    def _effective_time_factor(self) -> np.ndarray:
+        """Pace after traffic: a car within 0.5 s of the car ahead cannot pass it
+        without DRS, so it laps no faster than that car (whole trains included)."""
+        factor = self._time_factor
+        assert factor is not None
+        order = self._order_by_position
+        ahead_in_lane = (self.pit_phase > 0)[self._car_ahead]
+        blocked = (
+            (self.delta_front_s > 0)
+            & (self.delta_front_s < 0.5)
+            & ~self.drs_open
+            & ~ahead_in_lane
+        )
+        if not blocked.any():
+            return factor
+        # A running maximum along the order that restarts at every unblocked car:
+        # each segment is lifted by 10 (factors are ~1) so earlier ones never leak.
+        segment = np.cumsum(~blocked[order])
+        lifted = factor[order] + 10.0 * segment
+        effective = np.empty(self.n)
+        effective[order] = np.maximum.accumulate(lifted) - 10.0 * segment
+        return effective
 
     def _pace_time_factor(self, t: float) -> np.ndarray:
         """Lap-time multiplier per car: pace, tyres, wear, fuel and a slow wobble."""
@@ -522,19 +539,24 @@ class RaceModel:
         positions[order] = self._one_to_n
         if (positions != self.positions).any():
             self._overtakes(positions)
+            with_gaps = True  # gaps follow the new order at once
+            self.version += 1
         self.positions = positions
+        self._order_by_position = order
         self._car_ahead[order[1:]] = order[:-1]
         self._car_ahead[order[0]] = order[0]
         if with_gaps:
             self._gaps(order)
 
     def _gaps(self, order: np.ndarray) -> None:
-        along_s = self.track.time_along_s(self.total_distance_m) * self.base_time_factor
-        ordered = along_s[order]
+        # The time the follower needs to reach where the other car is now: the
+        # distance between them at the follower's pace.
+        ordered = self.track.time_along_s(self.total_distance_m)[order]
+        pace = self.base_time_factor[order]
         front = np.empty(self.n)
         front[0] = 0.0
-        front[1:] = ordered[:-1] - ordered[1:]
-        leader = ordered[0] - ordered
+        front[1:] = (ordered[:-1] - ordered[1:]) * pace[1:]
+        leader = (ordered[0] - ordered) * pace
         done = self.finished[order]
         finish_s = self.finish_time_s[order]
         leader = np.where(done, finish_s - finish_s[0], leader)
