@@ -199,6 +199,11 @@ def test_load_errors_and_sql_errors_are_tdbexceptions(
     assert client.get_tables(session) == ["drivers"]
     with pytest.raises(TDBException, match="not supported"):
         client.get_users(session)
+    # POSITION and VALUE are reserved words in HeavyDB's parser, as column names too.
+    for reserved in ("position", "value"):
+        with pytest.raises(heavydb.ProgrammingError, match="reserved keyword"):
+            connection.execute(f"CREATE TABLE laps_{reserved} ({reserved} SMALLINT)")
+    assert client.get_tables(session) == ["drivers"]
     assert list(connection.execute("SELECT COUNT(*) FROM drivers")) == [(0,)]
     connection.close()
 
