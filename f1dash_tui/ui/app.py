@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections import deque
 from collections.abc import Callable, Iterable
 from functools import partial
 from pathlib import Path
@@ -118,8 +119,12 @@ class F1DashApp(App[None]):
         self._trail_z: list[np.ndarray] = []
         self._trail_points = 0
         self._trail_frame: int | None = None
-        self.refresh_seconds: list[float] = []
+        self.refresh_seconds: deque[float] = deque(maxlen=100_000)
         """How long applying each poll result took on the main thread (benchmark)."""
+        self.packet_to_screen_s: deque[float] = deque(maxlen=100_000)
+        """For each new write seen: time from ingest receiving the newest packet to
+        the widgets showing it (benchmark)."""
+        self._last_shown_packet_unix_s: float | None = None
         slow = settings.ui.slow_poll_interval_s
         self.pollers: dict[str, Poller] = {
             "live": Poller(self, "live", lambda: self.live_interval_s, self._live_job),
@@ -247,6 +252,11 @@ class F1DashApp(App[None]):
         parts.add("status")
         self._show(parts)
         self.refresh_seconds.append(time.perf_counter() - started)
+        if isinstance(message.payload, LiveFrame) and message.payload.session:
+            written = message.payload.session.last_packet_unix_s
+            if written is not None and written != self._last_shown_packet_unix_s:
+                self._last_shown_packet_unix_s = written
+                self.packet_to_screen_s.append(time.time() - written)
 
     def on_poll_failed(self, message: PollFailed) -> None:
         """Keep the last good data, show the error and when the next try is."""
