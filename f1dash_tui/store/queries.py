@@ -356,25 +356,24 @@ class DashboardQueries:
         trace on the FLBK event (``events``).
         """
         after = -1 if after_frame is None else int(after_frame)
+        rewinds = self._rewinds(session_uid)
+        # overall_frame only matters to sort out flashbacks; a whole lap is 4,800
+        # rows at 60 Hz, and every column fetched costs ~1 ms of Python objects.
+        key = "frame, overall_frame" if rewinds else "frame"
+        lap_rows = (
+            "WHERE session_uid = ? AND car_index = ? AND lap_number = ? AND frame > ?"
+        )
+        params = (session_uid, car_index, lap_number, after)
         telemetry = self._fetch(
-            "SELECT frame, overall_frame, lap_distance_m, speed_kph, throttle, brake, "
-            "steer, gear, engine_rpm FROM car_telemetry WHERE session_uid = ? "
-            "AND car_index = ? AND lap_number = ? AND frame > ?",
-            session_uid,
-            car_index,
-            lap_number,
-            after,
+            f"SELECT {key}, lap_distance_m, speed_kph, throttle, brake, steer, gear, "
+            f"engine_rpm FROM car_telemetry {lap_rows}",
+            *params,
         )
         motion = self._fetch(
-            "SELECT frame, overall_frame, world_position_x_m, world_position_z_m "
-            "FROM motion WHERE session_uid = ? AND car_index = ? AND lap_number = ? "
-            "AND frame > ?",
-            session_uid,
-            car_index,
-            lap_number,
-            after,
+            f"SELECT {key}, world_position_x_m, world_position_z_m "
+            f"FROM motion {lap_rows}",
+            *params,
         )
-        rewinds = self._rewinds(session_uid) if telemetry else []
         columns = _current_samples(telemetry, rewinds, width=9)
         positions = _current_samples(motion, rewinds, width=4)
         frame = columns[0].astype("i8")
@@ -383,10 +382,10 @@ class DashboardQueries:
         if len(positions[0]) and len(frame):
             # Motion and telemetry packets of one frame share its frame number; if a
             # motion packet is missing, the car's previous position stands in.
-            where = np.searchsorted(positions[0], frame, side="right") - 1
-            found = where >= 0
-            x_m[found] = positions[2][where[found]]
-            z_m[found] = positions[3][where[found]]
+            before = np.searchsorted(positions[0], frame, side="right") - 1
+            found = before >= 0
+            x_m[found] = positions[2][before[found]]
+            z_m[found] = positions[3][before[found]]
         return CarSamples(
             session_uid=session_uid,
             car_index=car_index,
@@ -642,12 +641,15 @@ def _current_samples(
 ) -> list[np.ndarray]:
     """Columns of sample rows without superseded ones, one per frame, by frame.
 
-    Column 0 is frame and 1 overall_frame. Where two rows share a frame (a rewind
-    ingest did not record), the one with the higher overall frame wins.
+    Column 0 is frame and 1 overall_frame; rows fetched without overall_frame
+    (there are no rewinds) get a copy of frame there. Where two rows share a frame
+    (a rewind ingest did not record), the one with the higher overall frame wins.
     """
     if not rows:
         return [np.empty(0, dtype="f8") for _ in range(width)]
     columns = [_floats(values) for values in zip(*rows, strict=True)]
+    if len(columns) < width:
+        columns.insert(1, columns[0])
     frame, overall = columns[0], columns[1]
     keep = np.ones(len(frame), dtype=bool)
     for to_frame, at_overall_frame in rewinds:
