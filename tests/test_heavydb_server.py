@@ -197,6 +197,19 @@ def test_load_errors_and_sql_errors_are_tdbexceptions(
     with pytest.raises(heavydb.ProgrammingError, match="SQL Error"):
         connection.execute("SELECT 1; DROP TABLE drivers")
     assert client.get_tables(session) == ["drivers"]
+    # SQL only SQLite runs is refused, as a real HeavyDB would refuse it.
+    for sqlite_only in (
+        "SELECT MAX(rowid) FROM drivers",
+        "PRAGMA table_info(drivers)",
+        "SELECT name FROM sqlite_master",
+        "SELECT IFNULL(name, 'x') FROM drivers",
+    ):
+        with pytest.raises(heavydb.ProgrammingError, match="not HeavyDB SQL"):
+            connection.execute(sqlite_only)
+    # ... but not when the words are only inside a string.
+    assert list(
+        connection.execute("SELECT COUNT(*) FROM drivers WHERE name = 'rowid'")
+    ) == [(0,)]
     with pytest.raises(TDBException, match="not supported"):
         client.get_users(session)
     # POSITION and VALUE are reserved words in HeavyDB's parser, as column names too.

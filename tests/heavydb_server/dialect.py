@@ -294,3 +294,25 @@ def result_sources(sql: str) -> dict[str, str]:
     for match in _SOURCE_ALIAS.finditer(sql):
         sources[match["alias"].lower()] = match["column"]
     return sources
+
+
+_STRING_LITERAL = re.compile(r"'(?:[^']|'')*'")
+_SQLITE_ONLY = re.compile(
+    r"^\s*PRAGMA\b|\bsqlite_\w+|\browid\b|\boid\b|\b_rowid_\b"
+    r"|\bINSERT\s+OR\b|\bON\s+CONFLICT\b|\bRETURNING\b|\bGLOB\b"
+    r"|\b(?:IFNULL|PRINTF|STRFTIME|JULIANDAY|UNIXEPOCH|TYPEOF|ZEROBLOB|RANDOMBLOB)\s*\(",
+    re.IGNORECASE,
+)
+
+
+def refuse_sqlite_only(sql: str) -> None:
+    """Refuse SQL that SQLite runs but HeavyDB does not (PRAGMA, rowid, ...).
+
+    The server executes on SQLite; without this a query that works only there would
+    pass every HeavyDB test and fail on a real server.
+    """
+    match = _SQLITE_ONLY.search(_STRING_LITERAL.sub("''", sql))
+    if match is not None:
+        raise DialectError(
+            f'Encountered "{match.group(0).strip()}": not HeavyDB SQL (SQLite only)'
+        )

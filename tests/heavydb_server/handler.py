@@ -50,6 +50,7 @@ from .dialect import (
     is_query,
     parse_create_table,
     parse_drop_table,
+    refuse_sqlite_only,
     result_sources,
 )
 
@@ -332,6 +333,7 @@ class HeavyDBTestHandler:
         )
 
     def _execute(self, query: str, first_n: int) -> tuple[TRowSet, int]:
+        refuse_sqlite_only(query)
         create = parse_create_table(query)
         if create is not None:
             exists = bool(self._catalog_columns(create.table))
