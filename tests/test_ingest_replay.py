@@ -137,6 +137,34 @@ def _check_melbourne_store(store: Store, capture: CaptureFacts) -> None:
         pytest.approx(ftlp_s, abs=1e-3),
     )
 
+    # Session History repeats every lap of a car in each packet; only rows that say
+    # something new are kept: one per distinct (car, lap, values) in the capture.
+    history = Decoder().decode(capture.payloads).tables["session_history"]
+    distinct = {
+        row
+        for row in zip(
+            *(
+                history[name].tolist()
+                for name in (
+                    "car_index",
+                    "lap_number",
+                    "lap_time_s",
+                    "sector1_time_s",
+                    "sector2_time_s",
+                    "sector3_time_s",
+                    "lap_valid_flags",
+                )
+            ),
+            strict=True,
+        )
+    }
+    stored_history = store.fetch(
+        "SELECT car_index, lap_number, lap_time_s, sector1_time_s, sector2_time_s, "
+        "sector3_time_s, lap_valid_flags FROM session_history"
+    )
+    assert len(stored_history) == len(distinct) < len(history["car_index"])
+    assert set(stored_history) == distinct
+
     # Telemetry and motion rows carry the car's lap number and distance; in this
     # capture each frame's lap data precedes its telemetry and motion packets... except
     # motion, which comes first in a frame and so carries the previous frame's values.

@@ -56,6 +56,17 @@ Tables = dict[str, dict[str, np.ndarray]]
 MAX_CARS = 32
 """Per-car state arrays are this long: car arrays hold at most 24 cars (2026)."""
 
+MAX_HISTORY_LAPS = 128
+"""Session History holds at most 100 laps per car; rows beyond are always kept."""
+
+HISTORY_VALUES = (
+    "lap_time_s",
+    "sector1_time_s",
+    "sector2_time_s",
+    "sector3_time_s",
+    "lap_valid_flags",
+)
+
 HISTORY_WAIT_S = 3.0
 """Session time a completed lap waits for its Session History row. The game sends
 one car's history per packet, cycling through the grid (Melbourne 2026 clip: 379
@@ -162,6 +173,11 @@ class _SessionState:
     )
     team_id: np.ndarray = field(default_factory=lambda: np.full(MAX_CARS, -1, "i2"))
     pending_laps: list[_PendingLap] = field(default_factory=list)
+    history: np.ndarray = field(
+        default_factory=lambda: np.full((MAX_CARS, MAX_HISTORY_LAPS, 5), np.nan)
+    )
+    """Last stored Session History values per car and lap: lap, s1, s2, s3 times
+    and the valid flags."""
 
 
 @dataclass
@@ -364,6 +380,7 @@ class SessionTracker:
         if lap_sorted is not None:
             self._completed_laps(state, out, lap_sorted, recv_unix_s)
         self._resolve_pending_laps(state, out, derived)
+        self._drop_unchanged_history(state, out)
         state.latest_session_time_s = float(headers["session_time_s"].max())
 
     def _overall_frames(
@@ -751,6 +768,43 @@ class SessionTracker:
             else:
                 still_waiting.append(pending)
         state.pending_laps = still_waiting
+
+    def _drop_unchanged_history(self, state: _SessionState, out: Tables) -> None:
+        """Keep only Session History rows that say something new.
+
+        Each history packet repeats every lap of one car (20 packets/s cycling
+        through the grid), so late in a 50-lap race it would add ~1,000 rows/s of
+        repeats; a lap's row is stored when its values first appear or change.
+        """
+        history = out.get("session_history")
+        if history is None:
+            return
+        mine = np.flatnonzero(history["session_uid"] == state.uid)
+        if not len(mine):
+            return
+        cars = history["car_index"][mine].astype("i8")
+        laps = history["lap_number"][mine].astype("i8") - 1
+        in_table = (laps >= 0) & (laps < MAX_HISTORY_LAPS)
+        values = np.column_stack(
+            [history[name][mine].astype("f8") for name in HISTORY_VALUES]
+        )
+        stored = state.history[cars, np.clip(laps, 0, MAX_HISTORY_LAPS - 1)]
+        same = np.all((values == stored) | (np.isnan(values) & np.isnan(stored)), 1)
+        # A repeat inside this batch of a change also in this batch is dropped too.
+        keys = cars * MAX_HISTORY_LAPS + laps
+        first_of_value = np.ones(len(mine), bool)
+        order = np.lexsort((np.arange(len(mine)), *values.T[::-1], keys))
+        repeat = np.all(values[order][1:] == values[order][:-1], 1) & (
+            keys[order][1:] == keys[order][:-1]
+        )
+        first_of_value[order[1:][repeat]] = False
+        new = ~(same & in_table) & first_of_value
+        state.history[cars[in_table], laps[in_table]] = values[in_table]
+        if new.all():
+            return
+        drop = np.zeros(len(history["session_uid"]), bool)
+        drop[mine[~new]] = True
+        out["session_history"] = {name: a[~drop] for name, a in history.items()}
 
     def _apply_history(
         self, values: dict[str, Any], history: dict[str, np.ndarray], row: int
