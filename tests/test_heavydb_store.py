@@ -418,3 +418,19 @@ def test_an_expired_session_is_renewed_without_doubling_a_write(
     store.write_batch({"laps": lap})
     server.handler.expire_sessions()
     assert store.fetch("SELECT lap_time_s FROM laps") == [(88.5,)]
+
+
+def test_a_server_internal_error_is_a_store_error(store: HeavyDBStore) -> None:
+    # A column without data makes the server fail inside its handler; Thrift answers
+    # with TApplicationException, which must reach the caller as one StoreError line.
+    broken = [TColumn(data=None, nulls=[False])]
+    with pytest.raises(StoreError) as caught:
+        store._call(
+            "loading laps",
+            lambda connection: connection._client.load_table_binary_columnar(
+                connection._session, "laps", broken, ["lap_time_s"]
+            ),
+        )
+    assert not isinstance(caught.value, StoreUnavailableError)
+    assert "Internal error" in str(caught.value) and "\n" not in str(caught.value)
+    assert store.fetch("SELECT COUNT(*) FROM laps") == [(0,)]

@@ -208,6 +208,9 @@ class HeavyDBStore:
                 (settings.host, settings.port), timeout=settings.connect_timeout_s
             )
             probe.close()
+        except TimeoutError:
+            reason = f"no answer within {settings.connect_timeout_s:g} s"
+            raise self._unavailable("connecting", reason) from None
         except OSError as error:
             reason = error.strerror or type(error).__name__
             raise self._unavailable("connecting", reason) from None
@@ -341,6 +344,8 @@ class HeavyDBStore:
         A broken connection is retried once only for ``idempotent`` calls (reads):
         a load whose reply was lost may have been applied.
         """
+        from thrift.Thrift import TException
+
         for attempt in (1, 2):
             connection = self._ensure_connection()
             try:
@@ -357,7 +362,11 @@ class HeavyDBStore:
                     log.info("HeavyDB session at %s expired; reconnecting", self.where)
                     self._discard_connection()
                     continue
-                if isinstance(error, self._driver.Error) or hasattr(error, "error_msg"):
+                # TDBException (error_msg), the driver's errors, and TException
+                # such as TApplicationException (the server's internal errors).
+                if isinstance(error, (self._driver.Error, TException)) or hasattr(
+                    error, "error_msg"
+                ):
                     raise StoreError(
                         f"HeavyDB at {self.where} failed while {doing}: {message}"
                     ) from None
