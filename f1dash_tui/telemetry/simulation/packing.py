@@ -104,6 +104,7 @@ class PacketBuilder:
             == "i"
         )
         self._lap_version = -1
+        self._history_packets: dict[int, tuple[tuple, np.ndarray]] = {}
         self._inputs: dict[str, np.ndarray] = {}
         self._fill_constants()
 
@@ -123,6 +124,9 @@ class PacketBuilder:
     def _fill_constants(self) -> None:
         model = self.model
         n = model.n
+        self._cars(PacketId.MOTION, "car_motion_data")["world_position_y"] = (
+            model.track.y_m
+        )
         status = self._cars(PacketId.CAR_STATUS, "car_status_data")
         status["fuel_mix"] = 1
         status["front_brake_bias"] = 56
@@ -206,7 +210,6 @@ class PacketBuilder:
         inputs = model.driving_inputs()
         cars = self._cars(PacketId.MOTION, "car_motion_data")
         cars["world_position_x"] = pose["x"]
-        cars["world_position_y"] = model.track.y_m
         cars["world_position_z"] = pose["z"]
         cars["world_velocity_x"] = pose["vx"]
         cars["world_velocity_z"] = pose["vz"]
@@ -355,16 +358,32 @@ class PacketBuilder:
         return self._finish(PacketId.PARTICIPANTS, time_s, frame)
 
     def session_history(self, car: int, time_s: float, frame: int) -> bytes:
-        """Session History packet of one car: its completed laps and tyre stints."""
+        """Session History packet of one car: its completed laps and tyre stints.
+
+        Each car's packet is rebuilt only when its laps or stints changed; sending it
+        again (20 per second in turn) only restamps the header.
+        """
+        history = self.model.history[car]
+        key = (len(history.lap_times_s), tuple(history.stints))
+        cached = self._history_packets.get(car)
+        if cached is None or cached[0] != key:
+            packet = empty_packets(self.packet_format, PacketId.SESSION_HISTORY, 1)
+            self._fill_session_history(packet, car)
+            cached = (key, packet)
+            self._history_packets[car] = cached
+        packet = cached[1]
+        self._header(packet, time_s, frame)
+        return packet.tobytes()
+
+    def _fill_session_history(self, packet: np.ndarray, car: int) -> None:
         model = self.model
         history = model.history[car]
-        buffer = self._buffers[PacketId.SESSION_HISTORY]
         laps = history.lap_times_s[:100]
         count = len(laps)
-        buffer["car_idx"] = car
-        buffer["num_laps"] = count
-        buffer["best_lap_time_lap_num"] = model.best_lap_num[car]
-        rows = buffer["lap_history_data"][0]
+        packet["car_idx"] = car
+        packet["num_laps"] = count
+        packet["best_lap_time_lap_num"] = model.best_lap_num[car]
+        rows = packet["lap_history_data"][0]
         if count:
             sectors = np.asarray(history.sector_times_s[:count])
             rows["lap_time_in_ms"][:count] = _ms(np.asarray(laps))
@@ -376,21 +395,18 @@ class PacketBuilder:
             # bit 0 lap valid, bits 1-3 sectors valid; an invalid lap keeps its sectors.
             rows["lap_valid_bit_flags"][:count] = np.where(valid, 0x0F, 0x0E)
             best_sectors = np.argmin(sectors, axis=0) + 1
-            buffer["best_sector1_lap_num"] = best_sectors[0]
-            buffer["best_sector2_lap_num"] = best_sectors[1]
-            buffer["best_sector3_lap_num"] = best_sectors[2]
-        rows[count:] = 0
+            packet["best_sector1_lap_num"] = best_sectors[0]
+            packet["best_sector2_lap_num"] = best_sectors[1]
+            packet["best_sector3_lap_num"] = best_sectors[2]
         stints = history.stints[:8]
-        buffer["num_tyre_stints"] = len(stints)
-        stint_rows = buffer["tyre_stints_history_data"][0]
-        stint_rows[:] = 0
+        packet["num_tyre_stints"] = len(stints)
+        stint_rows = packet["tyre_stints_history_data"][0]
         for slot, (end_lap, compound) in enumerate(stints):
             stint_rows[slot] = (
                 end_lap,
                 ACTUAL_COMPOUND[compound],
                 VISUAL_COMPOUND[compound],
             )
-        return self._finish(PacketId.SESSION_HISTORY, time_s, frame)
 
     # ------------------------------------------------------- one-off packets
     def event(self, event: RaceEvent, time_s: float, frame: int) -> bytes:

@@ -209,8 +209,11 @@ class RaceModel:
         self.version = 0
         """Rises whenever lap-level state changes (laps, sectors, pits, penalties)."""
         self._car_ahead = np.arange(n)
+        self._effective_factor = self.base_time_factor
+        self._factor_version = -1
         self._order_by_position = np.arange(n)
         self.grid_low = np.zeros(n, dtype=np.int64)
+        self._on_grid = True
         self.grid_share = np.zeros(n)
         self.grid_index = np.zeros(n, dtype=np.int64)
         self._locate()
@@ -283,8 +286,12 @@ class RaceModel:
         low, share = self.grid_low, self.grid_share
         speed_table = self._speed_table
         profile = speed_table[low] * (1.0 - share) + speed_table[low + 1] * share
-        target = profile / self._effective_time_factor()
-        target = np.where(self.drs_open, target * 1.01, target)
+        if slow or self.version != self._factor_version:
+            self._effective_factor = self._effective_time_factor()
+            self._factor_version = self.version
+        target = profile / self._effective_factor
+        if self.drs_enabled:
+            target = np.where(self.drs_open, target * 1.01, target)
         if self.chequered_s is not None:
             target = np.where(self.finished, target * 0.7, target)
         in_lane = self.pit_phase > 0
@@ -367,13 +374,19 @@ class RaceModel:
 
     def _locate(self) -> None:
         """Grid point below each car and the share of the way to the next one."""
-        position = (self.lap_distance_m % self.length_m) * self._inverse_step
-        low = position.astype(np.int64)
+        lap_distance = self.lap_distance_m
+        if self._on_grid:  # behind the line before the first crossing
+            lap_distance = np.where(
+                lap_distance < 0, lap_distance + self.length_m, lap_distance
+            )
+            self._on_grid = bool((self.line_crossings == 0).any())
+        position = lap_distance * self._inverse_step
+        low = np.minimum(position.astype(np.int64), self._grid_count - 1)
         self.grid_share = position - low
-        self.grid_low = np.minimum(low, self._grid_count - 1)
-        self.grid_index = (
-            np.where(self.grid_share >= 0.5, low + 1, low) % self._grid_count
-        )
+        self.grid_low = low
+        # Throttle, brake and steer come from the grid point behind the car (at most
+        # one step, ~10 m, early): no second rounding per tick.
+        self.grid_index = low
 
     def _sectors(self, t: float) -> None:
         info = self.track.info
