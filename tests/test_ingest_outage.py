@@ -4,6 +4,7 @@ and every row arrives exactly once, counted by frame and car."""
 
 from __future__ import annotations
 
+import socket
 import struct
 import threading
 import time
@@ -13,8 +14,8 @@ from pathlib import Path
 from heavydb_server import HeavyDBServerProcess
 
 from f1dash_tui.ingest.pipeline import IngestStats
-from f1dash_tui.ingest.service import replay_to_store
-from f1dash_tui.settings import IngestSettings
+from f1dash_tui.ingest.service import replay_to_store, run_listener
+from f1dash_tui.settings import IngestSettings, Settings
 from f1dash_tui.store import open_store
 from f1dash_tui.telemetry.pcap import read_pcap
 
@@ -84,4 +85,83 @@ def test_heavydb_outage_mid_stream_loses_no_row(
         assert spooled_seen[0][0] > 0  # the outage was reported in the statistics
         store.close()
     finally:
+        server.stop()
+
+
+def _free_port(kind: int) -> int:
+    with socket.socket(socket.AF_INET, kind) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_server_unreachable_at_start_spools_until_it_comes_up(
+    tmp_path: Path, melbourne_pcap: Path
+) -> None:
+    datagrams = list(read_pcap(melbourne_pcap))
+    lap_frames = Counter(
+        struct.unpack_from("<I", d.payload, 19)[0]
+        for d in datagrams
+        if d.payload[6] == PER_CAR_TABLES["lap_data"]
+    )
+    server = HeavyDBServerProcess(
+        tmp_path / "heavy.sqlite3",
+        password=PASSWORD,
+        port=_free_port(socket.SOCK_STREAM),
+    )
+    udp_port = _free_port(socket.SOCK_DGRAM)
+    settings = Settings(
+        store=server.store_settings(),
+        ingest=IngestSettings(
+            listen_host="127.0.0.1", listen_port=udp_port, spool_dir=tmp_path / "spool"
+        ),
+    )
+    stop = threading.Event()
+    errors: list[Exception] = []
+
+    def listen() -> None:
+        try:
+            run_listener(settings, stop_event=stop)
+        except Exception as error:  # noqa: BLE001 - handed to the test thread
+            errors.append(error)
+
+    listener = threading.Thread(target=listen)
+    listener.start()
+    try:
+        suffix = f":{udp_port:04X}"
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and not any(
+            line.split()[1].endswith(suffix)
+            for line in Path("/proc/net/udp").read_text().splitlines()[1:]
+        ):
+            time.sleep(0.05)
+        half = len(datagrams) // 2
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sender:
+            for datagram in datagrams[:half]:
+                sender.sendto(datagram.payload, ("127.0.0.1", udp_port))
+                time.sleep(0.0005)
+            time.sleep(1.0)
+            assert (tmp_path / "spool" / "spool-heavydb.sqlite3").exists()
+            server.start()
+            for datagram in datagrams[half:]:
+                sender.sendto(datagram.payload, ("127.0.0.1", udp_port))
+                time.sleep(0.0005)
+        store = open_store(server.store_settings())
+        deadline = time.monotonic() + 60
+        rows: list = []
+        while time.monotonic() < deadline:
+            rows = store.fetch("SELECT MAX(packets_total) FROM ingest_stats")
+            if rows and rows[0][0] == len(datagrams):
+                break
+            time.sleep(0.5)
+        assert rows == [(len(datagrams),)]
+        assert not errors
+        per_frame = Counter(
+            dict(store.fetch("SELECT frame, COUNT(*) FROM lap_data GROUP BY frame"))
+        )
+        assert per_frame == Counter(dict.fromkeys(lap_frames, CARS))
+        assert store.fetch("SELECT COUNT(*) FROM sessions") == [(1,)]
+        store.close()
+    finally:
+        stop.set()
+        listener.join(timeout=60)
         server.stop()

@@ -128,8 +128,9 @@ class IngestPipeline:
 
     Feed it with ``submit``/``submit_many`` (or let a ``UdpListener`` put
     ``ReceivedDatagram`` items on ``pipeline.queue``), then ``stop()`` to flush.
-    ``reopen_store`` (optional) makes a fresh store after a failed write, for
-    backends whose connection does not recover by itself.
+    ``reopen_store`` (optional) opens the real store when ``store`` is a stand-in
+    for one that could not be reached at start: everything is spooled until it
+    succeeds (a HeavyDB store reconnects by itself after that).
     """
 
     def __init__(
@@ -388,7 +389,7 @@ class IngestPipeline:
         assert self._spool is not None
         if time.monotonic() < self._next_retry_monotonic:
             return
-        if self._retry_attempt and self._reopen_store is not None:
+        if self._reopen_store is not None:
             try:
                 fresh = self._reopen_store()
             except StoreError as error:
@@ -399,6 +400,8 @@ class IngestPipeline:
             except StoreError as error:
                 log.info("closing the failed store connection: %s", error)
             self.store = fresh
+            self._reopen_store = None
+            self._tracker.add_known_sessions(_known_sessions(fresh))
         turns = None if at_stop else BACKFILL_BATCHES_PER_TURN
         while turns is None or turns > 0:
             oldest = self._spool.oldest()
@@ -521,7 +524,11 @@ def _unwritten(
 
 def _known_sessions(store: Store) -> dict[int, tuple[int, int]]:
     """Sessions already in the store: UID -> (track_id, session_type)."""
-    rows = store.fetch("SELECT session_uid, track_id, session_type FROM sessions")
+    try:
+        rows = store.fetch("SELECT session_uid, track_id, session_type FROM sessions")
+    except StoreError as error:
+        log.warning("cannot read the store's sessions yet (%s)", error)
+        return {}
     return {int(uid): (int(track), int(kind)) for uid, track, kind in rows}
 
 

@@ -15,11 +15,13 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
-from f1dash_tui.errors import F1DashError
+import numpy as np
+
+from f1dash_tui.errors import F1DashError, StoreUnavailableError
 from f1dash_tui.ingest.pipeline import (
     QUEUE_FULL_REASON,
     IngestPipeline,
@@ -59,7 +61,7 @@ def run_listener(
     """
     stop = stop_event or threading.Event()
     ingest = settings.ingest
-    store = open_store(settings.store)
+    store, reopen = _open_or_defer(settings)
     listener: UdpListener | None = None
     pipeline: IngestPipeline | None = None
     try:
@@ -67,6 +69,7 @@ def run_listener(
             store,
             ingest,
             source="udp",
+            reopen_store=reopen,
             extra_drop_counts=lambda: _listener_drops(listener),
         )
         listener = UdpListener(
@@ -93,6 +96,44 @@ def run_listener(
         finally:
             pipeline_store = pipeline.store if pipeline is not None else store
             pipeline_store.close()
+
+
+class _UnreachableStore:
+    """Stands in for a HeavyDB server that was unreachable when ingest started, so
+    received data is spooled from the first datagram until the server answers."""
+
+    backend = "heavydb"
+    read_only = False
+
+    def __init__(self, error: StoreUnavailableError) -> None:
+        self._error = error
+
+    @property
+    def schema_version(self) -> int:
+        raise self._error
+
+    def write_batch(self, tables: Mapping[str, Mapping[str, np.ndarray]]) -> int:
+        raise self._error
+
+    def fetch(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        raise self._error
+
+    def close(self) -> None:
+        """Nothing is open."""
+
+
+def _open_or_defer(
+    settings: Settings,
+) -> tuple[Store, Callable[[], Store] | None]:
+    """Open the store; a HeavyDB server that cannot be reached yet is retried by
+    the pipeline (with back-off) while ingest spools."""
+    try:
+        return open_store(settings.store), None
+    except StoreUnavailableError as error:
+        if settings.store.kind != "heavydb":
+            raise
+        log.warning("%s; spooling until it can be reached", error)
+        return _UnreachableStore(error), lambda: open_store(settings.store)
 
 
 def _listener_drops(listener: UdpListener | None) -> dict[str, int]:

@@ -260,11 +260,16 @@ class SessionTracker:
         self.session_uid_salt = np.int64(session_uid_salt)
         self.counters = IngestCounters()
         self._sessions: dict[int, _SessionState] = {}
-        for uid, (track_id, session_type) in (known_sessions or {}).items():
-            state = self._state(uid)
-            state.started = True
-            state.track_id, state.session_type = track_id, session_type
+        self.add_known_sessions(known_sessions or {})
         self.latest_session_uid = 0
+
+    def add_known_sessions(self, known: Mapping[int, tuple[int, int]]) -> None:
+        """Sessions already stored: they get no second ``sessions`` row."""
+        for uid, (track_id, session_type) in known.items():
+            state = self._state(uid)
+            if state.track_id < 0:
+                state.track_id, state.session_type = track_id, session_type
+            state.started = True
 
     def _state(self, uid: int) -> _SessionState:
         state = self._sessions.get(uid)
