@@ -351,6 +351,8 @@ class PacketBuilder:
         """Session packet: track, laps, weather, time left."""
         session = self._buffers[PacketId.SESSION]
         session["session_time_left"] = max(0, round(7200 - time_s))
+        session["safety_car_status"] = self.model.safety_car_status
+        session["num_virtual_safety_car_periods"] = self.model.virtual_safety_cars
         return self._finish(PacketId.SESSION, time_s, frame)
 
     def participants(self, time_s: float, frame: int) -> bytes:
@@ -428,6 +430,11 @@ class PacketBuilder:
             details["overtake"]["being_overtaken_vehicle_idx"] = (
                 event.other_vehicle_index
             )
+        elif code == "SCAR":
+            details["safety_car"]["safety_car_type"] = event.safety_car_type
+            details["safety_car"]["event_type"] = event.safety_car_event_type
+        elif code == "DRSD" and "drs_disabled" in (details.dtype.names or ()):
+            details["drs_disabled"]["reason"] = event.reason
         elif code == "PENA":
             penalty = details["penalty"]
             penalty["penalty_type"] = event.penalty_type

@@ -64,6 +64,9 @@ class RaceEvent:
     time_s: int = 255
     lap_number: int = 0
     places_gained: int = 0
+    safety_car_type: int = 0
+    safety_car_event_type: int = 0
+    reason: int = 0
 
 
 @dataclass
@@ -136,6 +139,14 @@ class RaceModel:
         self.race_time_s = np.zeros(n)
         self.chequered_s: float | None = None
         self.drs_enabled = False
+        # A virtual safety car in about half the races of 8 laps or more, somewhere
+        # between 30 % and 70 % of the distance, for 60-120 s.
+        self.safety_car_status = 0  # 0 none, 2 virtual (as the Session packet)
+        self.virtual_safety_cars = 0
+        self.vsc_window_s: tuple[float, float] | None = None
+        if total_laps >= 8 and rng.random() < 0.5:
+            start_s = self.lights_out_s + rng.uniform(0.3, 0.7) * total_laps * 82.0
+            self.vsc_window_s = (start_s, start_s + rng.uniform(60.0, 120.0))
         # Tyres: most start on mediums, the back half of the grid on softs or hards.
         self.compound = rng.choice([SOFT, MEDIUM, MEDIUM, HARD], n)
         self.tyre_age_laps = np.zeros(n, dtype=np.int64)
@@ -336,6 +347,33 @@ class RaceModel:
             self._drs()
         if t >= self.next_penalty_s:
             self._penalty()
+        if self.vsc_window_s is not None and slow:
+            self._virtual_safety_car(t)
+
+    def _virtual_safety_car(self, t: float) -> None:
+        assert self.vsc_window_s is not None
+        start_s, end_s = self.vsc_window_s
+        if self.safety_car_status == 0 and start_s <= t < end_s:
+            self.safety_car_status = 2
+            self.virtual_safety_cars += 1
+            self.events.append(RaceEvent("SCAR", safety_car_type=2))  # deployed
+            if self.drs_enabled:
+                self.drs_enabled = False
+                self.drs_open[:] = False
+                self.drs_allowed[:] = False
+                # reason 1 = safety car deployed
+                self.events.append(RaceEvent("DRSD", reason=1))
+            self.version += 1
+        elif self.safety_car_status == 2 and t >= end_s:
+            self.safety_car_status = 0
+            self.vsc_window_s = None
+            self.events.append(
+                RaceEvent("SCAR", safety_car_type=2, safety_car_event_type=3)
+            )  # resume race
+            if self.completed_laps.max() >= min(2, self.total_laps - 1):
+                self.drs_enabled = True
+                self.events.append(RaceEvent("DRSE"))
+            self.version += 1
 
     def _effective_time_factor(self) -> np.ndarray:
         """Pace after traffic: a car within 0.5 s of the car ahead cannot pass it
@@ -368,9 +406,13 @@ class RaceModel:
             + WEAR_TIME_FACTOR_PER_PCT * self.wear_pct.mean(axis=1)
             + FUEL_TIME_FACTOR_PER_KG * self.fuel_kg
         )
-        return factor + self.wobble_amplitude * np.sin(
+        factor = factor + self.wobble_amplitude * np.sin(
             2 * np.pi * t / self.wobble_period_s + self.wobble_phase
         )
+        if self.safety_car_status:
+            # Under a virtual safety car everyone laps ~40 % slower, gaps frozen.
+            factor = factor * 1.4
+        return factor
 
     def _locate(self) -> None:
         """Grid point below each car and the share of the way to the next one."""
@@ -453,7 +495,11 @@ class RaceModel:
             self.completed_laps[car] = lap_number
             self.history[car].stints[-1] = (lap_number, self.history[car].stints[-1][1])
             return
-        if not self.drs_enabled and lap_number >= min(2, self.total_laps - 1):
+        if (
+            not self.drs_enabled
+            and not self.safety_car_status
+            and lap_number >= min(2, self.total_laps - 1)
+        ):
             self.drs_enabled = True
             self.events.append(RaceEvent("DRSE"))
 
