@@ -55,6 +55,17 @@ COLUMNS_OF_KIND: dict[str, tuple[Column, ...]] = {
 }
 """Every decoded kind -> its columns (header first), without ``datagram_index``."""
 
+
+def _column_specs(kind: str) -> tuple[tuple[str, np.dtype, object], ...]:
+    """(name, dtype, value where not sent) of every column of a kind, plus
+    ``datagram_index``: computed once, not per column per chunk."""
+    specs = [
+        (column.name, column.numpy_dtype, _missing_value(column))
+        for column in COLUMNS_OF_KIND[kind]
+    ]
+    return (*specs, ("datagram_index", np.dtype(np.int64), -1))
+
+
 _PREFIX_SIZE = 8
 """Bytes read from every datagram to find its packetFormat and packetId."""
 _CHUNK_BYTES = 1024 * 1024
@@ -282,21 +293,22 @@ class _Table:
     """The rows of one decoded kind from one (format, id) group, chunk by chunk.
 
     Kinds with a fixed number of rows per packet (per-car tables) are written
-    straight into arrays allocated once for the whole group: no temporary per
-    column and no concatenation (the 20x bench spent half its time there).
+    straight into (packets, rows per packet) arrays allocated once for the whole
+    group: no temporary per column and no concatenation (the 20x bench spent half
+    its time there).
     """
 
     def __init__(self, kind: str, rows_per_packet: int, packet_count: int) -> None:
         self.kind = kind
-        self.columns = COLUMNS_OF_KIND[kind]
         self.rows_per_packet = rows_per_packet
-        self.filled = 0
+        self.filled = 0  # packets written
         self.parts: list[dict[str, np.ndarray]] = []
         self.out: dict[str, np.ndarray] = {}
         if rows_per_packet > 0:
-            total = rows_per_packet * packet_count
-            self.out = {c.name: np.empty(total, c.numpy_dtype) for c in self.columns}
-            self.out["datagram_index"] = np.empty(total, np.int64)
+            shape = (packet_count, rows_per_packet)
+            self.out = {
+                name: np.empty(shape, dtype) for name, dtype, _ in _COLUMN_SPECS[kind]
+            }
 
     def add(
         self, rows: Rows, header: dict[str, np.ndarray], datagram_indices: np.ndarray
@@ -311,31 +323,35 @@ class _Table:
                 f"expected {self.rows_per_packet}"
             )
         count, per_packet = len(datagram_indices), self.rows_per_packet
-        start, stop = self.filled, self.filled + count * per_packet
-        for column in self.columns:
-            target = self.out[column.name][start:stop].reshape(count, per_packet)
-            values = header.get(column.name)
+        start, stop = self.filled, self.filled + count
+        body = rows.columns
+        for name, _, missing in _COLUMN_SPECS[self.kind]:
+            target = self.out[name][start:stop]
+            values = header.get(name)
             if values is not None:
                 target[...] = values[:, None]
                 continue
-            values = rows.columns.get(column.name)
+            values = body.get(name)
             if values is None:
-                target[...] = _missing_value(column)
+                target[...] = missing
+            elif values.ndim == 2:
+                target[...] = values
             else:
-                target[...] = np.asarray(values).reshape(count, per_packet)
-        self.out["datagram_index"][start:stop].reshape(count, per_packet)[...] = (
-            datagram_indices[:, None]
-        )
+                target[...] = values.reshape(count, per_packet)
+        self.out["datagram_index"][start:stop] = datagram_indices[:, None]
         self.filled = stop
 
     def finish(self) -> dict[str, np.ndarray]:
         """The table: every column the same length, in input order."""
         if self.rows_per_packet > 0:
-            return {name: values[: self.filled] for name, values in self.out.items()}
+            return {
+                name: values[: self.filled].reshape(-1)
+                for name, values in self.out.items()
+            }
         if not self.parts:
             return {
-                column.name: np.empty(0, column.numpy_dtype) for column in self.columns
-            } | {"datagram_index": np.empty(0, np.int64)}
+                name: np.empty(0, dtype) for name, dtype, _ in _COLUMN_SPECS[self.kind]
+            }
         return _concatenate(self.parts)
 
 
@@ -392,3 +408,6 @@ def _concatenate(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
         return table  # chunks of one group: already in input order
     order = np.argsort(datagram_index, kind="stable")
     return {name: values[order] for name, values in table.items()}
+
+
+_COLUMN_SPECS = {kind: _column_specs(kind) for kind in COLUMNS_OF_KIND}
