@@ -369,3 +369,115 @@ def test_event_details_round_trip(packet_format: int) -> None:
             expected.pop("time_s", None)
         for column, value in expected.items():
             assert table[column][row] == pytest.approx(value), (code, column)
+
+
+@pytest.mark.parametrize("packet_format", [2023, 2024, 2025, 2026])
+def test_car_status_and_damage(packet_format: int) -> None:
+    status = decode_one(
+        build_packet(
+            packet_format,
+            7,
+            car_status_data={
+                "fuel_in_tank": 42.5,
+                "front_brake_bias": 56,
+                "max_rpm": 13_000,
+                "idle_rpm": 4_000,
+                "drs_activation_distance": 450,
+                "actual_tyre_compound": 18,
+                "visual_tyre_compound": 17,
+                "tyres_age_laps": 7,
+                "vehicle_fia_flags": -1,
+                "ers_store_energy": 3.5e6,
+                "ers_deployed_this_lap": 1.25e6,
+            },
+        ),
+        "car_status",
+    )
+    assert len(status["car_index"]) == CARS[packet_format]
+    assert status["fuel_in_tank_kg"][3] == 42.5
+    assert status["front_brake_bias_pct"][3] == 56
+    assert (status["max_rpm"][3], status["idle_rpm"][3]) == (13_000, 4_000)
+    assert status["drs_activation_distance_m"][3] == 450
+    assert (status["actual_tyre_compound"][3], status["visual_tyre_compound"][3]) == (
+        18,
+        17,
+    )
+    assert status["tyres_age_laps"][3] == 7
+    assert status["vehicle_fia_flags"][3] == -1
+    assert status["ers_store_energy_j"][3] == 3.5e6
+    assert status["ers_deployed_this_lap_j"][3] == 1.25e6
+    damage = decode_one(
+        build_packet(
+            packet_format,
+            10,
+            car_damage_data={
+                "tyres_wear": [10.5, 20.5, 30.5, 40.5],
+                "tyres_damage": [1, 2, 3, 4],
+                "brakes_damage": [5, 6, 7, 8],
+                "front_left_wing_damage": 25,
+                "rear_wing_damage": 9,
+                "floor_damage": 11,
+                "drs_fault": 1,
+                "gear_box_damage": 33,
+                "engine_damage": 44,
+            },
+        ),
+        "car_damage",
+    )
+    assert damage["tyres_wear_pct_fl"][0] == 30.5
+    assert damage["tyres_damage_pct_rr"][0] == 2
+    assert damage["brakes_damage_pct_fr"][0] == 8
+    assert damage["front_left_wing_damage_pct"][0] == 25
+    assert damage["rear_wing_damage_pct"][0] == 9
+    assert damage["floor_damage_pct"][0] == 11
+    assert damage["drs_fault"][0] == 1
+    assert damage["gearbox_damage_pct"][0] == 33
+    assert damage["engine_damage_pct"][0] == 44
+
+
+@pytest.mark.parametrize("packet_format", [2023, 2024, 2025, 2026])
+def test_car_setups_and_lobby_info(packet_format: int) -> None:
+    array = "car_setups" if packet_format < 2025 else "car_setup_data"
+    setups = decode_one(
+        build_packet(
+            packet_format,
+            5,
+            **{
+                array: {
+                    "front_wing": 30,
+                    "rear_camber": -1.5,
+                    "brake_bias": 55,
+                    "rear_left_tyre_pressure": 21.0,
+                    "front_right_tyre_pressure": 23.5,
+                    "fuel_load": 10.5,
+                }
+            },
+        ),
+        "car_setups",
+    )
+    assert setups["front_wing"][1] == 30
+    assert setups["rear_camber_deg"][1] == -1.5
+    assert setups["brake_bias_pct"][1] == 55
+    assert setups["tyre_pressure_psi_rl"][1] == 21.0
+    assert setups["tyre_pressure_psi_fr"][1] == 23.5
+    assert setups["fuel_load_kg"][1] == 10.5
+    assert setups["engine_braking_pct"][1] == (-1 if packet_format == 2023 else 0)
+    lobby = decode_one(
+        build_packet(
+            packet_format,
+            9,
+            num_players=2,
+            lobby_players={
+                "name": ["HOST", "GUEST"] + [""] * (CARS[packet_format] - 2),
+                "team_id": 8,
+                "ready_status": [1, 2] + [0] * (CARS[packet_format] - 2),
+                "car_number": 44,
+            },
+        ),
+        "lobby_info",
+    )
+    assert lobby["name"][:2].tolist() == ["HOST", "GUEST"]
+    assert lobby["ready_status"][:2].tolist() == [1, 2]
+    assert set(lobby["team_id"].tolist()) == {8}
+    assert set(lobby["num_players"].tolist()) == {2}
+    assert lobby["car_number"][0] == 44
