@@ -25,6 +25,7 @@ because on a shared machine the wall clock also measures the neighbours. Goal:
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -116,7 +117,7 @@ def report(label: str, packets: int, wall: float, cpu: float, car_rows: int) -> 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeat", type=int, default=20, help="long stream = clip x N")
-    parser.add_argument("--runs", type=int, default=5, help="best of N (f1dash-tui)")
+    parser.add_argument("--runs", type=int, default=7, help="best of N (f1dash-tui)")
     parser.add_argument(
         "--library-runs", type=int, default=1, help="best of N (f1-packets)"
     )
@@ -129,6 +130,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     streams = {"Melbourne clip (1x)": clip, f"clip x {args.repeat}": clip * args.repeat}
     decode_with_f1dash(clip)  # import and warm the layout registry once
     print(f"{len(clip):,} datagrams in {CLIP.name}; all packet ids of format 2026")
+    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+    print(f"{os.cpu_count()} CPUs, load average {load} (other work slows both sides)")
     ratios = []
     for name, datagrams in streams.items():
         print(f"{name}: {len(datagrams):,} packets")
