@@ -21,7 +21,8 @@ Each module defines, at import time and with no other side effect:
 A normaliser is ``f(records) -> dict[kind, Rows]``: ``records`` is the numpy
 structured array of n packets of one (format, id); it returns, per decoded kind
 (a key of ``columns.TABLES`` or of ``EXTRA_TABLES`` below), the body columns and
-``packet_row`` -- for each output row, which of the n packets it came from. The
+``packet_row`` -- for each output row, which of the n packets it came from --
+and, when every packet gives the same number of rows, ``rows_per_packet``. The
 decoder then adds the header columns and ``datagram_index`` by that index and
 casts every column to its contract dtype, filling columns a format does not send
 (NaN for floats, -1 for integers). One packet may feed several kinds: before 2021
@@ -115,8 +116,9 @@ class Rows:
     packet_row: np.ndarray
     rows_per_packet: int = 0
     """If > 0, rows are packet-major with this many per packet (``packet_row`` is
-    ``repeat(arange(n), rows_per_packet)``), so header columns can be repeated
-    instead of gathered (per-car tables: 2x faster header columns)."""
+    ``repeat(arange(n), rows_per_packet)``) and body columns may be given as
+    (n, rows_per_packet) arrays: the decoder then writes them, and broadcasts the
+    header columns, straight into the table (per-car kinds, Event, Session)."""
 
 
 Normaliser = Callable[[np.ndarray], dict[str, Rows]]
