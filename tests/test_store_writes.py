@@ -193,6 +193,10 @@ def test_flashback_supersedes_the_rewound_samples(writer_store: Store) -> None:
     first = np.arange(1, 101)
     again = np.arange(51, 81)
     writer_store.write_batch({"car_telemetry": telemetry(first, first, 100.0)})
+    queries = DashboardQueries(writer_store)
+    held = queries.car_samples(UID_INT64, 0, 2)
+    assert held.last_frame == 100 and held.last_overall_frame == 100
+    assert held.replaces_after_frame is None
     writer_store.write_batch(
         {
             "car_telemetry": telemetry(again, again + 50, 200.0),
@@ -205,13 +209,26 @@ def test_flashback_supersedes_the_rewound_samples(writer_store: Store) -> None:
             ),
         }
     )
-    queries = DashboardQueries(writer_store)
     samples = queries.car_samples(UID_INT64, 0, 2)
     np.testing.assert_array_equal(samples.frame, np.arange(1, 81))
     assert set(samples.speed_kph[:50]) == {100.0}
     assert set(samples.speed_kph[50:]) == {200.0}
     state = queries.car_state(UID_INT64, 0)
     assert state is not None and state.frame == 80 and state.speed_kph == 200.0
+    # A poller holding frames up to 100 is told to drop those above 50 and append.
+    newer = queries.car_samples(
+        UID_INT64, 0, 2, after_frame=100, after_overall_frame=100
+    )
+    assert newer.replaces_after_frame == 50
+    np.testing.assert_array_equal(newer.frame, again)
+    assert set(newer.speed_kph) == {200.0} and newer.last_overall_frame == 130
+    # Once it holds the replayed frames, nothing is replaced again.
+    latest = queries.car_samples(
+        UID_INT64, 0, 2, after_frame=80, after_overall_frame=130
+    )
+    assert latest.replaces_after_frame is None and latest.last_frame is None
+    # Without the overall frame the old contract holds: only frames above 100.
+    assert queries.car_samples(UID_INT64, 0, 2, after_frame=100).last_frame is None
 
 
 def test_pipeline_health_reads_the_latest_statistics(writer_store: Store) -> None:

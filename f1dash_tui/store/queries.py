@@ -348,15 +348,27 @@ class DashboardQueries:
         car_index: int,
         lap_number: int,
         after_frame: int | None = None,
+        *,
+        after_overall_frame: int | None = None,
     ) -> CarSamples:
         """One car's samples of one lap with frame > after_frame, ordered by frame.
 
-        Superseded samples (before a flashback) are left out. A flashback to a frame
-        below ``after_frame`` re-sends frames the caller held; the UI resets its
-        trace on the FLBK event (``events``).
+        Superseded samples (before a flashback) are left out. A caller that also
+        passes the ``last_overall_frame`` it holds learns of a flashback since then
+        that rewound below ``after_frame``: the result then starts after the rewind
+        point and says so in ``replaces_after_frame``.
         """
         after = -1 if after_frame is None else int(after_frame)
         rewinds = self._rewinds(session_uid)
+        replaces: int | None = None
+        if after_frame is not None and after_overall_frame is not None:
+            since = [
+                to_frame
+                for to_frame, at_overall_frame in rewinds
+                if at_overall_frame > after_overall_frame and to_frame < after
+            ]
+            if since:
+                replaces = after = min(since)
         # overall_frame only matters to sort out flashbacks; a whole lap is 4,800
         # rows at 60 Hz, and every column fetched costs ~1 ms of Python objects.
         key = "frame, overall_frame" if rewinds else "frame"
@@ -400,6 +412,8 @@ class DashboardQueries:
             engine_rpm=frozen_array(columns[8], "f8"),
             world_position_x_m=frozen_array(x_m, "f8"),
             world_position_z_m=frozen_array(z_m, "f8"),
+            last_overall_frame=int(columns[1].max()) if len(frame) else None,
+            replaces_after_frame=replaces,
         )
 
     def car_state(self, session_uid: int, car_index: int) -> CarState | None:
@@ -537,14 +551,15 @@ class DashboardQueries:
         lap = _best_lap(rows[0], self._started([key.session_uid]).get(key.session_uid))
         samples = self.car_samples(key.session_uid, key.car_index, key.lap_number)
         order = np.argsort(samples.lap_distance_m, kind="stable")
+        arrays: dict[str, Any] = {
+            name: frozen_array(getattr(samples, name)[order]) for name in _SAMPLE_ARRAYS
+        }
         by_distance = CarSamples(
             session_uid=samples.session_uid,
             car_index=samples.car_index,
             lap_number=samples.lap_number,
-            **{
-                name: frozen_array(getattr(samples, name)[order])
-                for name in _SAMPLE_ARRAYS
-            },
+            last_overall_frame=samples.last_overall_frame,
+            **arrays,
         )
         return ReferenceLap(lap=lap, samples=by_distance)
 

@@ -105,6 +105,12 @@ class CarSamples:
     engine_rpm: np.ndarray = field(default_factory=_empty_f8)
     world_position_x_m: np.ndarray = field(default_factory=_empty_f8)
     world_position_z_m: np.ndarray = field(default_factory=_empty_f8)
+    last_overall_frame: int | None = None
+    """The highest overall frame among these samples (pass it back as
+    ``after_overall_frame`` so a flashback since then is noticed)."""
+    replaces_after_frame: int | None = None
+    """Set when a flashback since the caller's ``after_overall_frame`` rewound to
+    this frame: drop the held samples above it, then append these."""
 
     @property
     def last_frame(self) -> int | None:
