@@ -362,17 +362,20 @@ class IngestPipeline:
             rows = self.store.write_batch(tables)
         except StoreError as error:
             self._on_write_failure(error)
-            self._spool_batch(_unwritten(tables, error))
+            rest, uncertain = _unwritten(tables, error)
+            self._spool_batch(rest, uncertain)
             self._publish(counts, batch, written_rows=0)
             return
         lag_s = time.time() - batch.oldest_recv_unix_s if batch.datagrams else None
         self._publish(counts, batch, written_rows=rows, lag_s=lag_s)
 
-    def _spool_batch(self, tables: Mapping[str, Mapping[str, np.ndarray]]) -> None:
+    def _spool_batch(
+        self, tables: Mapping[str, Mapping[str, np.ndarray]], uncertain: str | None
+    ) -> None:
         if self._spool is None:
             self._spool = Spool.for_backend(self.settings.spool_dir, self.store.backend)
             log.warning("spooling to %s until the store is back", self._spool.path)
-        self._spool.append(tables)
+        self._spool.append(tables, uncertain=uncertain)
 
     def _on_write_failure(self, error: StoreError) -> None:
         self._retry_attempt += 1
@@ -407,15 +410,20 @@ class IngestPipeline:
             oldest = self._spool.oldest()
             if oldest is None:
                 break
-            seq, tables = oldest
+            seq, tables = oldest.seq, oldest.tables
             try:
+                if oldest.uncertain is not None and _already_stored(
+                    self.store, oldest.uncertain, tables[oldest.uncertain]
+                ):
+                    log.info("the cut-off load of %s was stored", oldest.uncertain)
+                    tables = {n: t for n, t in tables.items() if n != oldest.uncertain}
                 rows = self.store.write_batch(tables)
             except StoreError as error:
                 self._on_write_failure(error)
-                rest = _unwritten(tables, error)
-                if len(rest) < len(tables):
+                rest, uncertain = _unwritten(tables, error)
+                if rest.keys() != oldest.tables.keys() or uncertain != oldest.uncertain:
                     # Part of it landed (HeavyDB loads table by table): keep the rest.
-                    self._spool.replace(seq, rest)
+                    self._spool.replace(seq, rest, uncertain=uncertain)
                 return
             self._spool.remove(seq)
             if turns is not None:
@@ -511,15 +519,60 @@ class IngestPipeline:
 
 def _unwritten(
     tables: Mapping[str, Mapping[str, np.ndarray]], error: StoreError
-) -> dict[str, Mapping[str, np.ndarray]]:
-    """The tables of a failed batch the store did not take.
+) -> tuple[dict[str, Mapping[str, np.ndarray]], str | None]:
+    """The tables of a failed batch the store did not take, and the one whose
+    load was cut off (None when the store is transactional).
 
-    A backend without multi-table transactions (HeavyDB) names the tables it loaded
-    before failing in ``error.tables_written``; spooling those again would duplicate
-    their rows.
+    A backend without multi-table transactions (HeavyDB) loads table by table and
+    names the tables it finished before failing in ``error.tables_written``;
+    spooling those again would duplicate their rows. The next table's load was in
+    flight: the server may have committed it before the connection dropped.
     """
-    written = set(getattr(error, "tables_written", ()))
-    return {name: columns for name, columns in tables.items() if name not in written}
+    if not hasattr(error, "tables_written"):
+        return dict(tables), None
+    written = set(error.tables_written)
+    rest = {name: columns for name, columns in tables.items() if name not in written}
+    in_flight = next((name for name, columns in rest.items() if _rows(columns)), None)
+    return rest, in_flight
+
+
+def _rows(columns: Mapping[str, np.ndarray]) -> int:
+    return len(next(iter(columns.values()))) if columns else 0
+
+
+_STORED_CHECK_KEYS = {"laps": "completed_frame", "rewinds": "at_overall_frame"}
+"""The column that places a derived table's rows in the stream; decoded kinds use
+overall_frame, sessions are checked by UID, statistics rows are simply written
+again (a repeated one is harmless)."""
+
+
+def _already_stored(
+    store: Store, table: str, columns: Mapping[str, np.ndarray]
+) -> bool:
+    """Whether a table whose load was cut off reached the store after all.
+
+    A spooled batch's rows are newer than everything written before them and
+    nothing after them has been written yet, so the store holds as many rows as
+    the batch in their session(s) and frame range only if that load committed.
+    """
+    rows = _rows(columns)
+    if not rows or table == "ingest_stats":
+        return False
+    uids = sorted(int(uid) for uid in np.unique(columns["session_uid"]))
+    marks = ", ".join("?" * len(uids))
+    if table == "sessions":
+        found = store.fetch(
+            f"SELECT COUNT(*) FROM sessions WHERE session_uid IN ({marks})", uids
+        )
+        return int(found[0][0]) >= rows
+    key = _STORED_CHECK_KEYS.get(table, "overall_frame")
+    low, high = int(columns[key].min()), int(columns[key].max())
+    found = store.fetch(
+        f"SELECT COUNT(*) FROM {table} WHERE session_uid IN ({marks}) "
+        f"AND {key} >= ? AND {key} <= ?",
+        [*uids, low, high],
+    )
+    return int(found[0][0]) >= rows
 
 
 def _known_sessions(store: Store) -> dict[int, tuple[int, int]]:

@@ -6,10 +6,12 @@ spooled batches oldest first, and only then writes new ones, so rows arrive in o
 
 Format: one SQLite file per store backend in ``IngestSettings.spool_dir``
 (``spool-<backend>.sqlite3``), table ``batches(seq INTEGER PRIMARY KEY, rows INTEGER,
-payload BLOB)``. ``payload`` is the batch (table -> column -> numpy array) pickled with
-protocol 5; only this process writes and reads it, never a file from elsewhere. One
-batch = one transaction, so a killed ingest leaves whole batches; a restarted ingest
-backfills what an earlier one left.
+payload BLOB)``. ``payload`` is the batch (table -> column -> numpy array) and the
+name of the table whose load was cut off (``uncertain``: a HeavyDB server that dies
+while loading it may or may not have committed it), pickled with protocol 5; only
+ingest writes and reads it, never a file from elsewhere. One batch = one
+transaction, so a killed ingest leaves whole batches; a restarted ingest backfills
+what an earlier one left.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import logging
 import pickle
 import sqlite3
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +30,24 @@ from f1dash_tui.errors import StoreError
 log = logging.getLogger(__name__)
 
 Batch = Mapping[str, Mapping[str, np.ndarray]]
+
+
+@dataclass(frozen=True)
+class SpooledBatch:
+    """One batch read back from the spool."""
+
+    seq: int
+    tables: dict[str, dict[str, np.ndarray]]
+    uncertain: str | None
+    """The table whose write was cut off; the store may already hold it."""
+
+
+def _payload(tables: Batch, uncertain: str | None) -> bytes:
+    content = {
+        "tables": {name: dict(columns) for name, columns in tables.items()},
+        "uncertain": uncertain,
+    }
+    return pickle.dumps(content, protocol=5)
 
 
 def batch_rows(tables: Batch) -> int:
@@ -64,12 +85,10 @@ class Spool:
         """The spool file for a store backend inside ``spool_dir``."""
         return cls(spool_dir / f"spool-{backend}.sqlite3")
 
-    def append(self, tables: Batch) -> int:
+    def append(self, tables: Batch, *, uncertain: str | None = None) -> int:
         """Spool one batch (one transaction); return its row count."""
         rows = batch_rows(tables)
-        payload = pickle.dumps(
-            {name: dict(columns) for name, columns in tables.items()}, protocol=5
-        )
+        payload = _payload(tables, uncertain)
         with self._connection:
             self._connection.execute(
                 "INSERT INTO batches (rows, payload) VALUES (?, ?)", (rows, payload)
@@ -78,23 +97,21 @@ class Spool:
         self.pending_rows += rows
         return rows
 
-    def oldest(self) -> tuple[int, dict[str, dict[str, np.ndarray]]] | None:
-        """The oldest spooled batch as (seq, tables), or None when empty."""
+    def oldest(self) -> SpooledBatch | None:
+        """The oldest spooled batch, or None when empty."""
         found = self._connection.execute(
             "SELECT seq, payload FROM batches ORDER BY seq LIMIT 1"
         ).fetchone()
         if found is None:
             return None
         seq, payload = found
-        tables: dict[str, dict[str, np.ndarray]] = pickle.loads(payload)
-        return int(seq), tables
+        content = pickle.loads(payload)
+        return SpooledBatch(int(seq), content["tables"], content["uncertain"])
 
-    def replace(self, seq: int, tables: Batch) -> None:
+    def replace(self, seq: int, tables: Batch, *, uncertain: str | None) -> None:
         """Keep only part of a spooled batch (the part the store did not take)."""
         rows = batch_rows(tables)
-        payload = pickle.dumps(
-            {name: dict(columns) for name, columns in tables.items()}, protocol=5
-        )
+        payload = _payload(tables, uncertain)
         with self._connection:
             old = self._connection.execute(
                 "SELECT rows FROM batches WHERE seq = ?", (seq,)
