@@ -256,3 +256,37 @@ def test_pipeline_health_reads_the_latest_statistics(writer_store: Store) -> Non
     assert health.bad_packets == 7
     assert health.bad_by_reason == (("truncated", 5), ("2024/3 wrong size", 2))
     assert health.write_lag_s == pytest.approx(0.04)
+
+
+def test_penalty_and_safety_car_events_read_as_text(writer_store: Store) -> None:
+    common = {"session_uid": UID_INT64, "vehicle_index": 0, "other_vehicle_index": 255}
+    # Spec: penalty type 4 = time penalty, infringement 7 = corner cutting gained
+    # time; safety car type 1 = full, event type 0 = deployed.
+    penalty = one_row(
+        "event",
+        **common,
+        frame=1,
+        event_code="PENA",
+        penalty_type=4,
+        infringement_type=7,
+        time_s=5.0,
+        lap_number=3,
+    )
+    safety_car = one_row(
+        "event",
+        **common,
+        frame=2,
+        event_code="SCAR",
+        safety_car_type=1,
+        safety_car_event_type=0,
+    )
+    events = {
+        name: np.concatenate([penalty[name], safety_car[name]]) for name in penalty
+    }
+    writer_store.write_batch({"event": events})
+    read_penalty, read_safety_car = DashboardQueries(writer_store).events(UID_INT64)
+    assert (
+        read_penalty.detail == "+5 s, Time penalty, corner cutting gained time, lap 3"
+    )
+    assert read_penalty.other_vehicle_index is None  # 255 = no second car
+    assert read_safety_car.detail == "Full safety car: deployed"

@@ -40,6 +40,7 @@ from f1dash_tui.store.snapshots import (
     TowerRow,
     frozen_array,
 )
+from f1dash_tui.telemetry import enums
 
 log = logging.getLogger(__name__)
 
@@ -769,11 +770,14 @@ def _event_detail(row: tuple[Any, ...]) -> str:
     if code == "SPTP" and speed:
         return f"{speed:.1f} km/h"
     if code == "PENA":
-        penalty, infringement, seconds = _int(row[8]), _int(row[9]), _float(row[10])
         parts = []
-        if seconds and seconds < 255:
+        seconds = _float(row[10])
+        if seconds and seconds < 255:  # 255 = no time attached
             parts.append(f"+{seconds:g} s")
-        parts.append(f"penalty {penalty}, infringement {infringement}")
+        if _int(row[8]) is not None:
+            parts.append(enums.penalty_type_name(int(row[8])))
+        if _int(row[9]) is not None:
+            parts.append(enums.infringement_type_name(int(row[9])).lower())
         if _int(row[11]) is not None:
             parts.append(f"lap {row[11]}")
         return ", ".join(parts)
@@ -783,6 +787,10 @@ def _event_detail(row: tuple[Any, ...]) -> str:
             return f"back to frame {frame} ({time_s:.1f} s)"
     if code == "STLG" and _int(row[13]) is not None:
         return f"{row[13]} lights"
-    if code == "SCAR":
-        return f"safety car type {row[16]}, event {row[17]}"
+    if code == "SCAR" and _int(row[16]) is not None:
+        kind = enums.SAFETY_CAR_STATUS.get(int(row[16]), f"type {row[16]}")
+        event = enums.SAFETY_CAR_EVENT_TYPES.get(int(row[17]), f"event {row[17]}")
+        return f"{kind} safety car: {event.lower()}"
+    if code == "RTMT" and _int(row[18]) is not None:
+        return enums.RESULT_REASON.get(int(row[18]), "")
     return ""
