@@ -17,7 +17,16 @@ import psutil
 import pytest
 from heavydb.common.ttypes import TDatumType, TEncodingType
 from heavydb.thrift.Heavy import Client
-from heavydb.thrift.ttypes import TColumn, TColumnData, TDBException
+from heavydb.thrift.ttypes import (
+    TColumn,
+    TColumnData,
+    TDatum,
+    TDatumVal,
+    TDBException,
+    TRow,
+    TStringRow,
+    TStringValue,
+)
 from heavydb_server import HeavyDBServerProcess, HeavyDBTestServer
 from thrift.protocol.TBinaryProtocol import TBinaryProtocol
 from thrift.transport.TSocket import TSocket
@@ -172,6 +181,62 @@ def test_columnar_load_and_columnar_results_with_nulls(
     )
     rows = list(connection.execute("SELECT uid, name FROM drivers WHERE car_index = 5"))
     assert rows == [(None, None)]
+    connection.close()
+
+
+def test_row_wise_loads_of_strings_and_datums(server: HeavyDBTestServer) -> None:
+    # The older row-wise loads: text values (load_table) and typed datums
+    # (load_table_binary), both with NULLs.
+    connection = _connect(server)
+    connection.execute(DDL)
+    client, session = connection._client, connection._session
+    names = ["car_index", "lap_s", "name"]
+    client.load_table(
+        session,
+        "drivers",
+        [
+            TStringRow(
+                cols=[
+                    TStringValue(str_val="3", is_null=False),
+                    TStringValue(str_val="81.25", is_null=False),
+                    TStringValue(str_val="Zhou 周", is_null=False),
+                ]
+            ),
+            TStringRow(
+                cols=[
+                    TStringValue(str_val="4", is_null=False),
+                    TStringValue(str_val="", is_null=True),
+                    TStringValue(str_val="", is_null=True),
+                ]
+            ),
+        ],
+        names,
+    )
+    client.load_table_binary(
+        session,
+        "drivers",
+        [
+            TRow(
+                cols=[
+                    TDatum(val=TDatumVal(int_val=5), is_null=False),
+                    TDatum(val=TDatumVal(real_val=79.5), is_null=False),
+                    TDatum(val=TDatumVal(), is_null=True),
+                ]
+            )
+        ],
+        names,
+    )
+    with pytest.raises(TDBException, match="cannot convert"):
+        client.load_table(
+            session,
+            "drivers",
+            [TStringRow(cols=[TStringValue(str_val="three", is_null=False)])],
+            ["car_index"],
+        )
+    rows = connection.execute(
+        "SELECT car_index, lap_s, name FROM drivers ORDER BY car_index"
+    )
+    assert list(rows) == [(3, 81.25, "Zhou 周"), (4, None, None), (5, 79.5, None)]
     connection.close()
 
 
