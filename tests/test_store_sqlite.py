@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from store_fixtures import capture_store_tables
 
-from f1dash_tui.errors import SchemaVersionError, StoreError
+from f1dash_tui.errors import SchemaVersionError, StoreError, StoreUnavailableError
 from f1dash_tui.settings import StoreSettings
 from f1dash_tui.store import open_store
 from f1dash_tui.store.queries import DashboardQueries
@@ -63,6 +63,15 @@ def test_a_file_that_is_not_a_database_is_one_line_naming_it(tmp_path: Path) -> 
         assert "\n" not in str(caught.value)
         assert str(path) in str(caught.value)
     assert path.read_bytes().startswith(b"lap times")  # left untouched
+
+
+def test_an_empty_file_is_a_store_not_created_yet(tmp_path: Path) -> None:
+    path = tmp_path / "new.sqlite3"
+    sqlite3.connect(path).close()  # exists, no tables: a writer just started
+    with pytest.raises(StoreUnavailableError, match="not created the store yet"):
+        open_store(_settings(path), read_only=True)
+    open_store(_settings(path)).close()
+    open_store(_settings(path), read_only=True).close()
 
 
 def test_another_programs_database_is_refused(tmp_path: Path) -> None:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from f1dash_tui.errors import StoreError
+from f1dash_tui.errors import StoreError, StoreUnavailableError
 from f1dash_tui.store.base import (
     TableColumns,
     batch_columns,
@@ -109,7 +109,14 @@ class SQLiteStore:
             execute("PRAGMA query_only = 1")
             execute(f"PRAGMA cache_size = -{READER_CACHE_KIB}")
             execute(f"PRAGMA mmap_size = {READER_MMAP_BYTES}")
-            return check_schema_version(self._stored_version(), str(self.path), how)
+            found = self._stored_version()
+            if found is None and not execute("SELECT 1 FROM sqlite_master").fetchall():
+                # The writer switches to WAL before it creates the tables: a viewer
+                # started at the same moment finds an empty file, and may retry.
+                raise StoreUnavailableError(
+                    f"{self.path} is still empty: ingest has not created the store yet"
+                )
+            return check_schema_version(found, str(self.path), how)
         mode = execute("PRAGMA journal_mode = WAL").fetchone()[0]
         if str(mode).lower() != "wal":
             raise StoreError(f"{self.path}: cannot switch to WAL mode (got {mode})")
