@@ -201,22 +201,41 @@ class IngestPipeline:
 
     def submit(self, recv_unix_s: float, payload: bytes, *, block: bool = True) -> bool:
         """Queue one datagram; with ``block=False`` a full queue drops and counts."""
-        try:
-            self.queue.put((recv_unix_s, payload), block=block)
-        except queue.Full:
-            self._dropped_queue_full += 1
-            return False
+        if not block:
+            try:
+                self.queue.put_nowait((recv_unix_s, payload))
+            except queue.Full:
+                self._dropped_queue_full += 1
+                return False
+            return True
+        self._put_waiting((recv_unix_s, payload))
         return True
 
     def submit_many(self, datagrams: list[tuple[float, bytes]]) -> None:
         """Queue several datagrams as one item (a replay's chunk); waits when full."""
         if datagrams:
-            self.queue.put(datagrams)
+            self._put_waiting(datagrams)
+
+    def _put_waiting(self, item: object) -> None:
+        """Put on the datagram queue, waiting while it is full, unless the
+        pipeline has failed (its threads no longer take anything)."""
+        while True:
+            if self.failed is not None:
+                raise self.failed
+            try:
+                self.queue.put(item, timeout=0.5)
+                return
+            except queue.Full:
+                continue
 
     def stop(self) -> IngestStats:
         """Flush every queued datagram and pending lap, stop the threads, return
         the final counters. Call once, after the last submit."""
-        self.queue.put(_STOP)
+        if self.failed is None:
+            try:
+                self._put_waiting(_STOP)
+            except BaseException:  # noqa: BLE001 - raised below, after the join
+                log.debug("pipeline failed before stop")
         for thread in self._threads:
             thread.join()
         self._threads.clear()
@@ -337,6 +356,9 @@ class IngestPipeline:
         except BaseException as error:
             log.exception("ingest writer failed")
             self.failed = error
+            # Keep taking batches so the batcher never blocks on a dead writer.
+            while self._batches.get() is not _STOP:
+                continue
             raise
 
     def _write(self, batch: _Batch) -> None:
