@@ -16,6 +16,8 @@ import pytest
 from f1dash_tui.errors import ConfigError
 from f1dash_tui.telemetry.decode import Decoder
 from f1dash_tui.telemetry.pcap import read_pcap
+from f1dash_tui.telemetry.simulation.packing import HeaderValues, PacketBuilder
+from f1dash_tui.telemetry.simulation.race import RaceModel
 from f1dash_tui.telemetry.simulation.track import load_track
 from f1dash_tui.telemetry.simulator import (
     SimulationOptions,
@@ -348,3 +350,64 @@ def test_impossible_options_are_one_line_errors(
 def test_default_grid_follows_the_format() -> None:
     assert SimulationOptions(packet_format=2025).num_cars == 20
     assert SimulationOptions(packet_format=2026).num_cars == 22
+
+
+def _seed_with_virtual_safety_car(cars: int, laps: int) -> int:
+    """The first seed whose race plans a virtual safety car (about half do)."""
+    track = load_track("melbourne")
+    for seed in range(1, 50):
+        model = RaceModel(track, cars, laps, np.random.default_rng(seed), mguh=True)
+        if model.vsc_window_s is not None:
+            return seed
+    raise AssertionError("no seed with a virtual safety car in 50")
+
+
+def test_virtual_safety_car_slows_the_field_and_is_announced() -> None:
+    laps = 8
+    seed = _seed_with_virtual_safety_car(3, laps)
+    model = RaceModel(
+        load_track("melbourne"), 3, laps, np.random.default_rng(seed), mguh=True
+    )
+    model.slow_every = 1
+    builder = PacketBuilder(HeaderValues(2025, 1 << 40), model, laps)
+    samples, datagrams = [], []
+    while not model.all_finished:
+        model.step(0.25)
+        samples.append((model.time_s, model.safety_car_status, model.speed_mps.mean()))
+        for event in model.events:
+            datagrams.append(builder.event(event, model.time_s, 0))
+        model.events.clear()
+        if model.safety_car_status and len(datagrams) < 100:
+            datagrams.append(builder.session(model.time_s, 0))
+    tables = Decoder().decode(datagrams).tables
+    events = tables["event"]
+    scar = events["event_code"] == "SCAR"
+    assert list(events["safety_car_type"][scar]) == [2, 2]  # virtual
+    assert list(events["safety_car_event_type"][scar]) == [0, 3]  # deployed, resume
+    assert "DRSD" in set(events["event_code"])
+    assert set(tables["session"]["safety_car_status"]) == {2}
+    times, status, mean_speed = np.array(samples).T
+    deployed_s, resumed_s = events["session_time_s"][scar]
+    assert 55 <= resumed_s - deployed_s <= 125
+    under = (times > deployed_s + 10) & (times < resumed_s)
+    green = (times > deployed_s - 200) & (times < deployed_s)
+    assert set(status[under]) == {2}
+    assert mean_speed[under].mean() < 0.85 * mean_speed[green].mean()
+
+
+def test_pace_differs_per_car_and_gaps_open_and_close() -> None:
+    track = load_track("melbourne")
+    model = RaceModel(track, 8, 4, np.random.default_rng(3), mguh=False)
+    gaps_to_leader = []
+    while not model.all_finished:
+        model.step(0.25)
+        if model.race_started and model.chequered_s is None:
+            gaps_to_leader.append(model.delta_leader_s.copy())
+    best = np.array([min(h.lap_times_s) for h in model.history])
+    # Same cars, different drivers: 0.3-4 s a lap between the fastest and slowest.
+    assert 0.3 < best.max() - best.min() < 4.0
+    gaps = np.array(gaps_to_leader)[::20]  # every 5 s
+    changes = np.diff(gaps, axis=0)
+    opened = (changes > 0.05).any(axis=0)
+    closed = (changes < -0.05).any(axis=0)
+    assert np.sum(opened & closed) >= 3  # several cars both lose and gain time
