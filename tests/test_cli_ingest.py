@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from heavydb_server import HeavyDBTestServer
 
 from f1dash_tui.cli import cli
 from f1dash_tui.settings import StoreSettings
@@ -90,6 +92,7 @@ def test_replay_into_the_store(melbourne_pcap: Path, tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.stderr
     assert f"replayed {melbourne_pcap}" in result.stderr
+    assert result.stderr.count("\n") == 1  # the summary; logs never reach the terminal
     rows = sessions(store_path)
     assert len(rows) == 1
     assert rows[0][1] == f"replay:{melbourne_pcap.name}"
@@ -225,3 +228,93 @@ def test_ingest_live_then_stop_with_sigterm(
     assert cars == 22
     if log_file.exists():
         assert secret not in log_file.read_text(encoding="utf-8")
+
+
+def heavydb_config(
+    tmp_path: Path, server_settings: StoreSettings, password: str
+) -> Path:
+    heavydb = server_settings.heavydb
+    path = tmp_path / "heavydb.toml"
+    path.write_text(
+        "[store]\n"
+        'kind = "heavydb"\n'
+        "[store.heavydb]\n"
+        f'host = "{heavydb.host}"\n'
+        f"port = {heavydb.port}\n"
+        f'user = "{heavydb.user}"\n'
+        f'database = "{heavydb.database}"\n'
+        f"password = {json.dumps(password)}\n"
+        "connect_timeout_s = 2.0\n",
+        encoding="utf-8",
+    )
+    path.chmod(0o600)
+    return path
+
+
+def test_replay_into_heavydb_with_the_password_from_the_file(
+    melbourne_pcap: Path, tmp_path: Path
+) -> None:
+    password = 'pit wall; "pw" ñ'
+    env = {"XDG_CONFIG_HOME": str(tmp_path / "config"), "F1DASH_HEAVYDB_PASSWORD": None}
+    with HeavyDBTestServer(tmp_path / "server.sqlite3", password=password) as server:
+        config = heavydb_config(tmp_path, server.store_settings(), password)
+        result = CliRunner().invoke(
+            cli,
+            [
+                "--config",
+                str(config),
+                "replay",
+                str(melbourne_pcap),
+                "--as-fast-as-possible",
+            ],
+            env=env,
+        )
+        assert result.exit_code == 0, result.stderr
+        assert result.stderr.count("\n") == 1  # the summary line; logs go nowhere
+        assert password not in result.stdout + result.stderr
+        store = open_store(server.store_settings(), read_only=True)
+        try:
+            rows = store.fetch("SELECT session_uid, track_id FROM sessions")
+            (cars,) = store.fetch("SELECT COUNT(DISTINCT car_index) FROM participants")[
+                0
+            ]
+        finally:
+            store.close()
+        assert len(rows) == 1
+        assert rows[0][1] == 0
+        assert cars == 22
+
+        doctor = CliRunner().invoke(cli, ["--config", str(config), "doctor"], env=env)
+        store_line = next(
+            line for line in doctor.stdout.splitlines() if " store " in line
+        )
+        assert store_line.startswith("[  ok]"), store_line
+        assert f"HeavyDB {server.host}:{server.port}/heavyai" in store_line
+        assert "schema version" in store_line
+
+        wrong = heavydb_config(tmp_path, server.store_settings(), "not-the-password")
+        result = CliRunner().invoke(
+            cli, ["--config", str(wrong), "replay", str(melbourne_pcap)], env=env
+        )
+    assert result.exit_code != 0
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert result.stderr.startswith("f1dash-tui: error: ")
+    assert "not-the-password" not in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_store_file_that_is_not_a_database(
+    melbourne_pcap: Path, tmp_path: Path
+) -> None:
+    not_a_store = tmp_path / "notes.sqlite3"
+    not_a_store.write_text("pit notes, not a database\n" * 200)
+    result = CliRunner().invoke(
+        cli,
+        ["--sqlite-path", str(not_a_store), "replay", str(melbourne_pcap)],
+        env={"XDG_CONFIG_HOME": str(tmp_path / "config")},
+    )
+    assert result.exit_code != 0
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert result.stderr.startswith("f1dash-tui: error: ")
+    assert str(not_a_store) in result.stderr
+    assert "Traceback" not in result.stderr
