@@ -204,3 +204,18 @@ def test_build_packet_unknown_field_names_the_field() -> None:
         build.build_packet(2026, 6, **{"car_telemetry_data.sped": 1})
     with pytest.raises(KeyError, match="no_such_field"):
         build.build_packet(2024, 1, no_such_field=1)
+
+
+def test_read_header_and_peek_use_packet_format_not_game_year(f1_udp_dir: Path) -> None:
+    raw = (f1_udp_dir / "packets" / "gamesdat" / "2024" / "packet-2.bin").read_bytes()
+    assert raw[2] == 25  # gameYear of F1 25, yet the layout is 2024's
+    header = packets.read_header(raw)
+    assert header["packet_format"] == 2024 and header["packet_id"] == 2
+    assert header["game_year"] == 25
+    assert packets.peek_format_and_id(raw) == (2024, 2)
+    assert packets.peek_format_and_id(raw[:20]) is None  # shorter than the header
+    assert packets.peek_format_and_id(b"\x00\x00" + raw[2:]) is None  # format 0
+    with pytest.raises(ValueError, match="shorter than the 29-byte header"):
+        packets.read_header(raw[:28])
+    with pytest.raises(packets.UnknownLayoutError):
+        packets.read_header(b"\x00\x00" + raw[2:])
