@@ -15,6 +15,7 @@ from f1dash_tui.settings import IngestSettings, StoreSettings
 from f1dash_tui.store import open_store
 from f1dash_tui.store.base import Store
 from f1dash_tui.telemetry import enums
+from f1dash_tui.telemetry.pcap import read_pcap
 
 # 2023+ header: format, year, major, minor, version, id, uid, time, frame, overall.
 HEADER_2023 = struct.Struct("<HBBBBBQfII")
@@ -208,5 +209,30 @@ def test_formats_without_overall_frame_get_a_monotonic_one(
         ]
         kept = [frame for (frame,) in store.fetch(UNSUPERSEDED_FRAMES_SQL)]
         assert kept == [50, 51, 52]
+    finally:
+        store.close()
+
+
+def test_race_end_stores_final_classification_without_a_false_flashback(
+    tmp_path: Path, f1_udp_dir: Path
+) -> None:
+    # Real F1 22 packets ending a 3-lap race: chequered flag and two Final
+    # Classification packets, sent with frame 0 after frame 16,247.
+    capture = f1_udp_dir / "streams" / "samples-2022.pcap"
+    payloads = [datagram.payload for datagram in read_pcap(capture)]
+    store = _ingest(tmp_path, payloads)
+    try:
+        assert store.fetch("SELECT COUNT(*) FROM sessions") == [(1,)]
+        rows = store.fetch(
+            "SELECT car_index, classified_position, num_laps, result_status "
+            "FROM final_classification"
+        )
+        # 20 cars twice (the two empty slots of the 22-car arrays are left out).
+        assert len(rows) == 40
+        assert sorted(position for _, position, _, _ in rows) == sorted(
+            list(range(1, 21)) * 2
+        )
+        assert {(laps, status) for _, _, laps, status in rows} == {(3, 3)}
+        assert store.fetch("SELECT COUNT(*) FROM rewinds") == [(0,)]
     finally:
         store.close()
