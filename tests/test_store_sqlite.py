@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -156,3 +157,21 @@ def test_every_dashboard_query_is_an_index_search(
             assert any("USING" in step for step in plan), f"{sql}\n{plan}"
     finally:
         store.close()
+
+
+def test_a_second_writer_is_told_the_store_is_locked(tmp_path: Path) -> None:
+    path = tmp_path / "f1.sqlite3"
+    open_store(_settings(path)).close()
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another writer mid-transaction
+    try:
+        started = time.monotonic()
+        with pytest.raises(StoreUnavailableError, match="locked by another writer"):
+            open_store(_settings(path))
+        assert time.monotonic() - started >= 4.5  # waited busy_timeout (5 s) first
+        viewer = open_store(_settings(path), read_only=True)  # readers never wait
+        assert viewer.fetch("SELECT COUNT(*) FROM sessions") == [(0,)]
+        viewer.close()
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()

@@ -34,9 +34,8 @@ BUSY_TIMEOUT_MS = 5_000
 take one, for milliseconds; 5 s covers a slow disk without hanging a poll forever."""
 
 READER_CACHE_KIB = 16_384
-"""Per-connection page cache for readers: the hot index pages of a 60-minute race
-(about 4.7 M rows per per-car table) fit in 16 MiB, so polls do not hit the disk."""
-
+"""Per-connection page cache for readers (SQLite's default is 2 MiB): room for the
+index pages a poll cycle touches, e.g. a whole lap of one car's trace at 60 Hz."""
 
 READER_MMAP_BYTES = 1 << 30
 """Readers map up to 1 GiB of the file: index pages are then read without a system
@@ -56,6 +55,9 @@ class SQLiteStore:
         self._connection = self._connect()
         try:
             self._schema_version = self._prepare()
+        except sqlite3.OperationalError as error:
+            self._connection.close()
+            raise _operational_error(self.path, error) from error
         except sqlite3.DatabaseError as error:
             self._connection.close()
             raise StoreError(
@@ -194,6 +196,9 @@ class SQLiteStore:
                     self._connection.executemany(sql, rows)
                     rows_written += len(rows)
                 self._connection.execute("COMMIT")
+            except sqlite3.OperationalError as error:
+                self._rollback()
+                raise _operational_error(self.path, error) from error
             except sqlite3.Error as error:
                 self._rollback()
                 raise StoreError(f"writing to {self.path} failed: {error}") from error
@@ -235,3 +240,16 @@ class SQLiteStore:
         """Stored table names present in the file (for doctor and tests)."""
         rows = self.fetch("SELECT name FROM sqlite_master WHERE type = 'table'")
         return sorted(name for (name,) in rows if name in TABLES)
+
+
+def _operational_error(path: Path, error: sqlite3.OperationalError) -> StoreError:
+    """A locked or unreachable file may come right again (retry); the rest may not."""
+    text = str(error)
+    if "locked" in text or "busy" in text:
+        return StoreUnavailableError(
+            f"{path} is locked by another writer (is another `f1dash-tui ingest` "
+            "running on it?)"
+        )
+    if "disk" in text or "unable to open" in text:
+        return StoreUnavailableError(f"cannot use {path}: {text}")
+    return StoreError(f"{path}: {text}")
