@@ -171,7 +171,8 @@ def record_udp(
         allowed_senders=ingest.allowed_senders,
     )
     written = 0
-    with PcapWriter(pcap_path) as writer, listener:
+    # Bind first: a busy port must not leave an empty capture file behind.
+    with listener, PcapWriter(pcap_path) as writer:
         destination = listener.address
         try:
             while not (stop.is_set() and received.empty()):
