@@ -168,6 +168,8 @@ def main() -> None:
         prefill_path, live_pcap = build_store(folder, args.minutes * 60, args.live)
         # The live feed appends: run on a copy so --keep can reuse the prefill.
         store_path = folder / "race.sqlite3"
+        for leftover in folder.glob("race.sqlite3*"):
+            leftover.unlink()  # a stale -wal beside a fresh copy would corrupt it
         shutil.copy(prefill_path, store_path)
         feeder = multiprocessing.get_context("spawn").Process(
             target=feed_live,

@@ -26,7 +26,7 @@ from f1dash_tui.ui.screens.compare import CompareScreen
 from f1dash_tui.ui.screens.reference_picker import ReferencePicker
 from f1dash_tui.ui.widgets.car_panel import CarPanel
 from f1dash_tui.ui.widgets.compare_view import ComparePlot
-from f1dash_tui.ui.widgets.timing_tower import TimingTowerTable
+from f1dash_tui.ui.widgets.timing_tower import TimingTower
 
 SIZE_LARGE = (160, 48)
 
@@ -111,8 +111,8 @@ async def wait_until(
 
 
 def _tower_names(app: F1DashApp) -> list[str]:
-    table = app.screen.query_one(TimingTowerTable)
-    return [table.get_row_at(i)[2].plain.lstrip("▌") for i in range(table.row_count)]
+    table = app.screen.query_one(TimingTower)
+    return [table.row_text(i)[2].lstrip("▌") for i in range(table.row_count)]
 
 
 async def test_tower_lists_22_drivers_in_position_order(
@@ -120,16 +120,14 @@ async def test_tower_lists_22_drivers_in_position_order(
 ) -> None:
     app = create_app(_settings(melbourne_store), source_label="real capture: test")
     async with app.run_test(size=SIZE_LARGE) as pilot:
-        await wait_until(
-            pilot, lambda: app.screen.query_one(TimingTowerTable).row_count
-        )
+        await wait_until(pilot, lambda: app.screen.query_one(TimingTower).row_count)
         order = capture_truth["order"]
         names = capture_truth["names"]
         assert isinstance(order, list) and isinstance(names, dict)
         assert len(order) == 22
         assert _tower_names(app) == [names[car] for car in order]
         positions = [
-            app.screen.query_one(TimingTowerTable).get_row_at(i)[0].plain.strip("▶ ")
+            app.screen.query_one(TimingTower).row_text(i)[0].strip("▶ ")
             for i in range(22)
         ]
         assert positions == [str(p) for p in range(1, 23)]
@@ -140,9 +138,7 @@ async def test_down_three_times_and_enter_selects_fourth_car(
 ) -> None:
     app = create_app(_settings(melbourne_store))
     async with app.run_test(size=SIZE_LARGE) as pilot:
-        await wait_until(
-            pilot, lambda: app.screen.query_one(TimingTowerTable).row_count
-        )
+        await wait_until(pilot, lambda: app.screen.query_one(TimingTower).row_count)
         for _ in range(3):
             await pilot.press("down")
         await pilot.press("enter")
@@ -164,14 +160,14 @@ async def test_down_three_times_and_enter_selects_fourth_car(
         assert names[fourth] in panel_text
         assert f"Speed {speeds[fourth]:.0f} km/h" in panel_text
         # The tower marks the selected car with a symbol, not only a colour.
-        row = app.screen.query_one(TimingTowerTable).get_row_at(3)
-        assert row[0].plain.startswith("▶")
+        row = app.screen.query_one(TimingTower).row_text(3)
+        assert row[0].startswith("▶")
 
 
 async def test_j_k_move_like_down_up(melbourne_store: Path) -> None:
     app = create_app(_settings(melbourne_store))
     async with app.run_test(size=SIZE_LARGE) as pilot:
-        tower = app.screen.query_one(TimingTowerTable)
+        tower = app.screen.query_one(TimingTower)
         await wait_until(pilot, lambda: tower.row_count)
         await pilot.press("j", "j", "k")
         assert tower.cursor_row == 1
@@ -227,7 +223,7 @@ async def test_store_failure_shows_error_keeps_data_and_recovers(
     shutil.copy(melbourne_store, path)
     app = create_app(_settings(path))
     async with app.run_test(size=SIZE_LARGE) as pilot:
-        tower = app.screen.query_one(TimingTowerTable)
+        tower = app.screen.query_one(TimingTower)
         await wait_until(pilot, lambda: tower.row_count == 22)
         names_before = _tower_names(app)
         for poller in app.pollers.values():

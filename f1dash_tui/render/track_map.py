@@ -10,7 +10,7 @@ This canvas is numpy binning plus one pass over the cells (< 2 ms at 160x48).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -161,43 +161,42 @@ def draw_track_map(
         dots_h,
         y_scale,
     )
-    chars: list[list[str]] = [[" "] * width for _ in range(height)]
-    styles: list[list[str]] = [[""] * width for _ in range(height)]
+    # Dot bits per cell (all layers OR-ed) and, per cell, the style of the last
+    # layer that drew there: numpy throughout, one Python pass per row at the end.
+    cell_bits = np.zeros((height, width), dtype=np.int32)
+    style_ids = np.zeros((height, width), dtype=np.int32)
+    style_names: list[str] = [""]
+    if frame is not None:
+        for layer in layers:
+            x_m, z_m = np.asarray(layer.x_m, float), np.asarray(layer.z_m, float)
+            if not layer.dots_only:
+                x_m, z_m = _densify(x_m, z_m, 0.5 / frame.scale)
+            col, row = _to_dots(frame, x_m, z_m, dots_h, y_scale)
+            inside = (col >= 0) & (col < dots_w) & (row >= 0) & (row < dots_h)
+            col, row = col[inside], row[inside]
+            if not len(col):
+                continue
+            if style == "braille":
+                bits = _BRAILLE_BITS[col % 2, row % 4]
+            elif style == "block":
+                bits = _BLOCK_BITS[col % 2, row % 2]
+            else:
+                bits = np.ones_like(col)
+            cells = (row // dots_y, col // dots_x)
+            np.bitwise_or.at(cell_bits, cells, bits)
+            style_names.append(layer.style)
+            style_ids[cells] = len(style_names) - 1
+    if style == "braille":
+        glyphs = np.array([chr(0x2800 + v) for v in range(256)])
+        glyphs[0] = " "
+    elif style == "block":
+        glyphs = np.array(list(_QUADRANTS))
+    else:
+        glyphs = np.array([" ", "."])
+    chars = glyphs[cell_bits].tolist()
+    styles = [[style_names[i] for i in row] for row in style_ids.tolist()]
     if frame is None:
         return _assemble(chars, styles)
-
-    for layer in layers:
-        x_m, z_m = np.asarray(layer.x_m, float), np.asarray(layer.z_m, float)
-        if not layer.dots_only:
-            x_m, z_m = _densify(x_m, z_m, 0.5 / frame.scale)
-        col, row = _to_dots(frame, x_m, z_m, dots_h, y_scale)
-        inside = (col >= 0) & (col < dots_w) & (row >= 0) & (row < dots_h)
-        col, row = col[inside], row[inside]
-        if not len(col):
-            continue
-        cell_bits = np.zeros((height, width), dtype=np.int32)
-        if style == "braille":
-            bits = _BRAILLE_BITS[col % 2, row % 4]
-        elif style == "block":
-            bits = _BLOCK_BITS[col % 2, row % 2]
-        else:
-            bits = np.ones_like(col)
-        np.bitwise_or.at(cell_bits, (row // dots_y, col // dots_x), bits)
-        for r, c in zip(*np.nonzero(cell_bits), strict=False):
-            value = int(cell_bits[r, c])
-            if style == "braille":
-                existing = chars[r][c]
-                if "\u2800" <= existing <= "\u28ff":
-                    value |= ord(existing) - 0x2800
-                chars[r][c] = chr(0x2800 + value)
-            elif style == "block":
-                existing = chars[r][c]
-                if existing in _QUADRANTS:
-                    value |= _QUADRANTS.index(existing)
-                chars[r][c] = _QUADRANTS[value]
-            else:
-                chars[r][c] = "."
-            styles[r][c] = layer.style
 
     ordered = sorted(cars, key=lambda car: car.car_index == selected_car)
     for car in ordered:
@@ -222,6 +221,7 @@ def draw_track_map(
 
 def _assemble(chars: list[list[str]], styles: list[list[str]]) -> Text:
     text = Text(no_wrap=True, overflow="crop")
+    parsed: dict[str, Style | None] = {}
     for row_index, (row_chars, row_styles) in enumerate(
         zip(chars, styles, strict=False)
     ):
@@ -230,15 +230,9 @@ def _assemble(chars: list[list[str]], styles: list[list[str]]) -> Text:
         start = 0
         for col in range(1, len(row_chars) + 1):
             if col == len(row_chars) or row_styles[col] != row_styles[start]:
-                segment = "".join(row_chars[start:col])
-                style = row_styles[start]
-                text.append(segment, Style.parse(style) if style else None)
+                name = row_styles[start]
+                if name not in parsed:
+                    parsed[name] = Style.parse(name) if name else None
+                text.append("".join(row_chars[start:col]), parsed[name])
                 start = col
     return text
-
-
-def styles_for(
-    car_indices: Sequence[int], colour_by_car: Mapping[int, str]
-) -> dict[int, str]:
-    """Rich styles for car markers from a car->colour mapping (bold markers)."""
-    return {car: f"bold {colour_by_car.get(car, 'default')}" for car in car_indices}

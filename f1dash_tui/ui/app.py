@@ -47,7 +47,7 @@ from f1dash_tui.ui.screens.compare import CompareScreen
 from f1dash_tui.ui.screens.events import EventsScreen
 from f1dash_tui.ui.screens.help import HelpScreen
 from f1dash_tui.ui.screens.live import LiveScreen
-from f1dash_tui.ui.widgets.timing_tower import TimingTowerTable
+from f1dash_tui.ui.widgets.timing_tower import TimingTower
 
 SCREEN_ORDER = ("live", "compare", "best", "events")
 SCREEN_TITLES = {
@@ -128,7 +128,6 @@ class F1DashApp(App[None]):
         slow = settings.ui.slow_poll_interval_s
         self.pollers: dict[str, Poller] = {
             "live": Poller(self, "live", lambda: self.live_interval_s, self._live_job),
-            "car": Poller(self, "car", lambda: self.live_interval_s, self._car_job),
             "events": Poller(
                 self, "events", lambda: max(1.0, self.live_interval_s), self._events_job
             ),
@@ -158,41 +157,42 @@ class F1DashApp(App[None]):
     # ----------------------------------------------------------- poll jobs
     # Each *_job runs on the main thread and returns a closure for a worker thread.
     def _live_job(self) -> Callable[[], PollPayload]:
+        live = self.live
+        wanted_car = live.selected_car
+        held = live.samples
+        held_key = (
+            (held.session_uid, held.car_index, held.lap_number)
+            if held is not None
+            else None
+        )
+        held_frame = held.last_frame if held is not None else None
+
         def job() -> PollPayload:
             def query(queries: Any) -> LiveFrame:
                 session = queries.latest_session()
                 if session is None:
                     return LiveFrame(None, None, None)
                 uid = session.session_uid
-                return LiveFrame(
-                    session, queries.timing_tower(uid), queries.positions(uid)
-                )
-
-            return self.store_access.run(query)
-
-        return job
-
-    def _car_job(self) -> Callable[[], PollPayload] | None:
-        live = self.live
-        row = live.selected_row
-        uid = live.session_uid
-        if row is None or uid is None:
-            return None
-        car, lap = row.car_index, row.lap_number
-        held = live.samples
-        same_lap = (
-            held is not None
-            and held.session_uid == uid
-            and held.car_index == car
-            and held.lap_number == lap
-        )
-        after_frame = held.last_frame if same_lap and held is not None else None
-
-        def job() -> PollPayload:
-            def query(queries: Any) -> CarUpdate:
-                state = queries.car_state(uid, car)
-                samples = queries.car_samples(uid, car, lap, after_frame=after_frame)
-                return CarUpdate(uid, car, lap, after_frame, state, samples)
+                tower = queries.timing_tower(uid)
+                positions = queries.positions(uid)
+                rows = tower.rows if tower is not None else ()
+                row = next((r for r in rows if r.car_index == wanted_car), None)
+                if row is None and rows:
+                    row = rows[0]  # nothing selected yet: the leader
+                car = None
+                if row is not None:
+                    lap = row.lap_number
+                    same_lap = held_key == (uid, row.car_index, lap)
+                    after = held_frame if same_lap else None
+                    car = CarUpdate(
+                        uid,
+                        row.car_index,
+                        lap,
+                        after,
+                        queries.car_state(uid, row.car_index),
+                        queries.car_samples(uid, row.car_index, lap, after_frame=after),
+                    )
+                return LiveFrame(session, tower, positions, car)
 
             return self.store_access.run(query)
 
@@ -266,22 +266,10 @@ class F1DashApp(App[None]):
     def _apply(self, payload: PollPayload) -> set[str]:
         live = self.live
         if isinstance(payload, LiveFrame):
-            return self._apply_live(payload)
-        if isinstance(payload, CarUpdate):
-            held = live.samples
-            if payload.car_index != live.selected_car or (
-                payload.session_uid != live.session_uid
-            ):
-                return set()  # the user moved on while this poll ran
-            if payload.after_frame is None:
-                live.samples = payload.samples
-            elif held is not None and held.last_frame == payload.after_frame:
-                live.samples = append_samples(held, payload.samples)
-            else:
-                return set()  # answered a query made before a reset: drop it
-            live.car_state = payload.state
-            live.bump("car")
-            return {"car"}
+            parts = self._apply_live(payload)
+            if payload.car is not None:
+                parts |= self._apply_car(payload.car)
+            return parts
         if isinstance(payload, EventsUpdate):
             if payload.after_event_id is None:
                 live.events = payload.events
@@ -307,6 +295,23 @@ class F1DashApp(App[None]):
             return {"reference"}
         return set()
 
+    def _apply_car(self, update: CarUpdate) -> set[str]:
+        live = self.live
+        held = live.samples
+        if update.car_index != live.selected_car or (
+            update.session_uid != live.session_uid
+        ):
+            return set()  # the user moved on while this poll ran
+        if update.after_frame is None:
+            live.samples = update.samples
+        elif held is not None and held.last_frame == update.after_frame:
+            live.samples = append_samples(held, update.samples)
+        else:
+            return set()  # answered a query made before a reset: drop it
+        live.car_state = update.state
+        live.bump("car")
+        return {"car"}
+
     def _apply_live(self, frame: LiveFrame) -> set[str]:
         live = self.live
         parts = {"live"}
@@ -327,7 +332,7 @@ class F1DashApp(App[None]):
             live.reference = None if live.reference_key is None else live.reference
             self._reset_trail()
             parts |= {"car", "events"}
-            for group in ("car", "events", "slow"):
+            for group in ("events", "slow"):
                 self.pollers[group].poll_soon()
         if (
             frame.session is not None
@@ -347,7 +352,6 @@ class F1DashApp(App[None]):
         ):
             live.selected_car = live.tower.rows[0].car_index
             live.reset_samples()
-            self.pollers["car"].poll_soon()
         row = live.selected_row
         if (
             row is not None
@@ -435,7 +439,7 @@ class F1DashApp(App[None]):
         self.live.bump("car")
         self.live.bump("live")
         self._show({"car", "live"})
-        self.pollers["car"].poll_soon()
+        self.pollers["live"].poll_soon()
 
     def set_reference(self, key: LapKey) -> None:
         """Use this lap as the lap-compare reference."""
@@ -507,7 +511,7 @@ class F1DashApp(App[None]):
         return [
             ("everywhere", self.BINDINGS),
             ("live", LiveScreen.BINDINGS),
-            ("live tower", TimingTowerTable.BINDINGS),
+            ("live tower", TimingTower.BINDINGS),
             ("lap compare", CompareScreen.BINDINGS),
             ("best laps", BestLapsScreen.BINDINGS),
             ("events", EventsScreen.BINDINGS),

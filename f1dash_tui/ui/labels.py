@@ -6,6 +6,8 @@ letters) the timing tower has room for.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from f1dash_tui.render.palette import team_colour
 from f1dash_tui.telemetry import enums
 
@@ -45,6 +47,7 @@ def weather_name(weather: int | None) -> str:
     return "—" if weather is None else enums.weather_name(weather)
 
 
+@lru_cache(maxsize=256)
 def team_name(packet_format: int | None, team_id: int | None) -> str:
     """The team's name in the format's numbering."""
     if team_id is None:
@@ -52,6 +55,7 @@ def team_name(packet_format: int | None, team_id: int | None) -> str:
     return enums.team_name(packet_format or DEFAULT_PACKET_FORMAT, team_id)
 
 
+@lru_cache(maxsize=256)
 def team_colour_of(packet_format: int | None, team_id: int | None) -> str:
     """The team's colour (via its name: the ids changed between formats)."""
     return team_colour(team_name(packet_format, team_id))

@@ -24,15 +24,6 @@ from f1dash_tui.store.snapshots import (
 
 
 @dataclass(frozen=True)
-class LiveFrame:
-    """Session header, timing tower and car positions at the latest frame."""
-
-    session: SessionInfo | None
-    tower: TimingTower | None
-    positions: CarPositions | None
-
-
-@dataclass(frozen=True)
 class CarUpdate:
     """The selected car's latest state and its samples newer than ``after_frame``."""
 
@@ -42,6 +33,17 @@ class CarUpdate:
     after_frame: int | None
     state: CarState | None
     samples: CarSamples
+
+
+@dataclass(frozen=True)
+class LiveFrame:
+    """Everything the live panels show, fetched in one poll so they repaint together:
+    session header, timing tower, car positions and the selected car's update."""
+
+    session: SessionInfo | None
+    tower: TimingTower | None
+    positions: CarPositions | None
+    car: CarUpdate | None = None
 
 
 @dataclass(frozen=True)

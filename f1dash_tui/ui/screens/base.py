@@ -72,7 +72,8 @@ class DashboardScreen(Screen[None]):
                 units=app.settings.ui.units,
                 polling=app.polling_label(),
                 error=app.first_error(),
-            )
+            ),
+            layout=False,
         )
         show_status(
             header,

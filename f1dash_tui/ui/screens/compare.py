@@ -130,12 +130,13 @@ class CompareScreen(DashboardScreen):
                             marker=app.plot_marker,
                             colour=not app.no_color,
                         ),
-                    )
+                    ),
+                    layout=False,
                 )
             self.query_one("#compare-info", Static).update(self.info_text())
         show_status(
             plot,
-            app.pollers["car"].status,
+            app.pollers["live"].status,
             data_age_s=age,
             now_unix_s=now,
             paused=app.paused,
@@ -144,4 +145,6 @@ class CompareScreen(DashboardScreen):
         if parts & {"car", "live", "reference"}:
             size = track_map.content_size
             if size.width > 2 and size.height > 2:
-                track_map.update(self.map_text(size.width, size.height, compare=True))
+                track_map.update(
+                    self.map_text(size.width, size.height, compare=True), layout=False
+                )

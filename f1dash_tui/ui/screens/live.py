@@ -5,16 +5,16 @@ from __future__ import annotations
 from typing import ClassVar
 
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.events import Resize
-from textual.widgets import DataTable, Footer
+from textual.widgets import Footer
 
 from f1dash_tui.ui.screens.base import DashboardScreen
 from f1dash_tui.ui.widgets.car_panel import CarPanel, car_panel_renderable
 from f1dash_tui.ui.widgets.panel_status import show_status
 from f1dash_tui.ui.widgets.session_header import SessionHeader
-from f1dash_tui.ui.widgets.timing_tower import TimingTowerTable
+from f1dash_tui.ui.widgets.timing_tower import TimingTower
 from f1dash_tui.ui.widgets.track_map_view import TrackMapView
 
 NARROW_BELOW_COLUMNS = 120
@@ -27,28 +27,28 @@ SHORT_BELOW_ROWS = 34
 class LiveScreen(DashboardScreen):
     """Everything about the session now."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("down,j", "cursor_down", "Down", show=False),
-        Binding("up,k", "cursor_up", "Up", show=False),
-        Binding("enter", "select_car", "Select car"),
-    ]
+    # The tower's own bindings (up/down, j/k, Enter) apply while it has focus,
+    # which it always has on this screen.
+    BINDINGS: ClassVar[list[BindingType]] = []
 
     def compose(self) -> ComposeResult:
         """Header, body (tower + side column), footer."""
         yield SessionHeader(id="header")
         with Horizontal(id="live-body"):
-            yield TimingTowerTable(id="tower")
+            yield TimingTower(id="tower")
             with Vertical(id="side"):
                 yield CarPanel(id="car-panel")
                 yield TrackMapView(id="track-map")
         yield Footer()
+
+    _car_panel_shape: tuple[int, int] | None = None
 
     def on_mount(self) -> None:
         """Titles and the first focus."""
         self.query_one("#tower").border_title = "Timing"
         self.query_one("#car-panel").border_title = "Car"
         self.query_one("#track-map").border_title = "Track"
-        self.query_one(TimingTowerTable).focus()
+        self.query_one(TimingTower).focus()
 
     def on_resize(self, event: Resize) -> None:
         """Stack panels on narrow terminals, fold the map on short ones."""
@@ -56,25 +56,14 @@ class LiveScreen(DashboardScreen):
         self.set_class(event.size.height < SHORT_BELOW_ROWS, "-short")
         self.show_data({"car", "live"})
 
-    def action_cursor_down(self) -> None:
-        """Move the tower's cursor down one car."""
-        self.query_one(TimingTowerTable).action_cursor_down()
-
-    def action_cursor_up(self) -> None:
-        """Move the tower's cursor up one car."""
-        self.query_one(TimingTowerTable).action_cursor_up()
-
     def action_select_car(self) -> None:
         """Make the car under the cursor the selected car."""
-        tower = self.query_one(TimingTowerTable)
-        if 0 <= tower.cursor_row < len(tower.car_by_row):
-            self.dash.select_car(tower.car_by_row[tower.cursor_row])
+        self.query_one(TimingTower).action_choose()
 
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
-        """Enter inside the tower (the table's own binding) selects the car too."""
+    def on_timing_tower_car_chosen(self, event: TimingTower.CarChosen) -> None:
+        """Enter in the tower: that car becomes the selected car."""
         event.stop()
-        if event.row_key.value is not None:
-            self.dash.select_car(int(event.row_key.value))
+        self.dash.select_car(event.car_index)
 
     def show_data(self, parts: set[str]) -> None:
         """Refresh the panels whose data changed."""
@@ -82,7 +71,7 @@ class LiveScreen(DashboardScreen):
         live, app = self.live, self.dash
         now = app.clock()
         age = app.data_age_s()
-        tower = self.query_one(TimingTowerTable)
+        tower = self.query_one(TimingTower)
         if "live" in parts and live.tower is not None:
             tower.show_tower(live.tower, live.selected_car, app.packet_format)
         show_status(
@@ -104,26 +93,28 @@ class LiveScreen(DashboardScreen):
                 width,
                 compact,
             )
-            panel.update(
-                self.cached(
-                    "car",
-                    key,
-                    lambda: car_panel_renderable(
-                        live.selected_row,
-                        live.car_state,
-                        live.samples,
-                        track_length_m=track_length or 5000.0,
-                        width=width,
-                        units=app.settings.ui.units,
-                        spark_style=app.spark_style,
-                        compact=compact,
-                        packet_format=app.packet_format,
-                    ),
-                )
+            content = self.cached(
+                "car",
+                key,
+                lambda: car_panel_renderable(
+                    live.selected_row,
+                    live.car_state,
+                    live.samples,
+                    track_length_m=track_length or 5000.0,
+                    width=width,
+                    units=app.settings.ui.units,
+                    spark_style=app.spark_style,
+                    compact=compact,
+                    packet_format=app.packet_format,
+                ),
             )
+            # The panel's height follows its lines: re-layout only when they change.
+            shape = (len(content.renderables), width)
+            panel.update(content, layout=shape != self._car_panel_shape)
+            self._car_panel_shape = shape
         show_status(
             panel,
-            app.pollers["car"].status,
+            app.pollers["live"].status,
             data_age_s=age,
             now_unix_s=now,
             paused=app.paused,
@@ -133,7 +124,8 @@ class LiveScreen(DashboardScreen):
         if track_map.display and parts & {"live", "reference"}:
             size = track_map.content_size
             if size.width > 2 and size.height > 2:
-                track_map.update(self.map_text(size.width, size.height))
+                # Fixed size (1fr): no layout pass needed for new content.
+                track_map.update(self.map_text(size.width, size.height), layout=False)
         show_status(
             track_map,
             app.pollers["live"].status,

@@ -11,6 +11,14 @@ STALE_AFTER_S = 5.0
 """Data older than this dims its panel: ten polls at the default 0.5 s missed."""
 
 
+def _coarse_age(age_s: float) -> str:
+    """Whole seconds, and one text for "under a second": a new subtitle repaints the
+    whole panel, so live data (always < 1 s at a 0.5 s poll) must not change it."""
+    if age_s < 1.0:
+        return "<1s"
+    return format_age(float(int(age_s)))
+
+
 def show_status(
     widget: Widget,
     status: PollStatus,
@@ -26,8 +34,11 @@ def show_status(
     """
     failing = status.error is not None
     stale = failing or (data_age_s is not None and data_age_s > STALE_AFTER_S)
-    widget.set_class(stale, "-stale")
-    widget.set_class(failing, "-error")
+    # Class changes restyle the widget's subtree: only touch them on a change.
+    if widget.has_class("-stale") != stale:
+        widget.set_class(stale, "-stale")
+    if widget.has_class("-error") != failing:
+        widget.set_class(failing, "-error")
     if failing:
         retry_in_s = (
             max(0.0, status.next_try_unix_s - now_unix_s)
@@ -39,12 +50,12 @@ def show_status(
             if status.last_ok_unix_s is not None
             else ""
         )
-        widget.border_subtitle = (
-            f"! {status.error} - retry in {format_age(retry_in_s)}{last_ok}"
-        )
+        subtitle = f"! {status.error} - retry in {format_age(retry_in_s)}{last_ok}"
     elif paused:
-        widget.border_subtitle = "paused"
+        subtitle = "paused"
     elif data_age_s is not None:
-        widget.border_subtitle = f"data {format_age(data_age_s)} old"
+        subtitle = f"data {_coarse_age(data_age_s)} old"
     else:
-        widget.border_subtitle = "waiting for data"
+        subtitle = "waiting for data"
+    if widget.border_subtitle != subtitle:
+        widget.border_subtitle = subtitle

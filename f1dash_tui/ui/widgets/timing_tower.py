@@ -2,32 +2,49 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
+from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding, BindingType
-from textual.coordinate import Coordinate
-from textual.widgets import DataTable
+from textual.message import Message
+from textual.reactive import reactive
+from textual.widget import Widget
 
 from f1dash_tui.render import formatting as fmt
 from f1dash_tui.render.palette import tyre_look
-from f1dash_tui.store.snapshots import TimingTower, TowerRow
+from f1dash_tui.store.snapshots import TimingTower as TimingTowerSnapshot
+from f1dash_tui.store.snapshots import TowerRow
 from f1dash_tui.ui import labels
 
+
+@dataclass(frozen=True)
+class TowerColumn:
+    """A tower column: its title, width in cells and how early it is dropped."""
+
+    title: str
+    width: int
+    drop_rank: int
+    """Columns with the highest rank go first when the terminal is narrow."""
+    right: bool = False
+
+
 COLUMNS = (
-    ("pos", "P"),
-    ("number", "No"),
-    ("driver", "Driver"),
-    ("gap", "Gap"),
-    ("interval", "Int"),
-    ("last", "Last"),
-    ("best", "Best"),
-    ("sector", "S"),
-    ("tyre", "Tyre"),
-    ("stops", "Pit"),
-    ("penalties", "Pen"),
-    ("tags", "Tags"),
+    TowerColumn("P", 4, 0, right=True),
+    TowerColumn("No", 3, 6, right=True),
+    TowerColumn("Driver", 12, 0),
+    TowerColumn("Gap", 9, 0, right=True),
+    TowerColumn("Int", 8, 2, right=True),
+    TowerColumn("Last", 10, 1),
+    TowerColumn("Best", 10, 3),
+    TowerColumn("S", 2, 5),
+    TowerColumn("Tyre", 5, 2),
+    TowerColumn("Pit", 4, 7),
+    TowerColumn("Pen", 6, 4),
+    TowerColumn("Tags", 9, 8),
 )
+"""Order of the cells from ``tower_cells``; 94 cells wide with all columns."""
 
 SELECTED_MARK = "▶"
 
@@ -89,37 +106,91 @@ def _timed(seconds: float | None, state: fmt.TimeState) -> Text:
 _STATE_STYLE = {"overall-best": "bold magenta", "personal-best": "green"}
 
 
-class TimingTowerTable(DataTable[Text | str]):
-    """The tower; up/down or j/k move the cursor, Enter selects the car."""
+def visible_columns(width: int) -> list[int]:
+    """Indices of the columns that fit in ``width`` cells, dropping by rank."""
+    shown = list(range(len(COLUMNS)))
+
+    def needed(indices: list[int]) -> int:
+        return sum(COLUMNS[i].width + 1 for i in indices)
+
+    for rank in sorted({c.drop_rank for c in COLUMNS}, reverse=True):
+        if needed(shown) <= width or rank == 0:
+            break
+        shown = [i for i in shown if COLUMNS[i].drop_rank != rank]
+    return shown
+
+
+def tower_line(cells: list[Text | str], columns: list[int]) -> Text:
+    """One tower row laid out in fixed-width columns."""
+    line = Text(no_wrap=True, overflow="crop", end="")
+    for index in columns:
+        column = COLUMNS[index]
+        cell = cells[index]
+        text = cell.copy() if isinstance(cell, Text) else Text(cell)
+        text.truncate(column.width, overflow="crop")
+        padding = " " * (column.width - text.cell_len)
+        if column.right:
+            line.append(padding)
+            line.append_text(text)
+        else:
+            line.append_text(text)
+            line.append(padding)
+        line.append(" ")
+    return line
+
+
+class TimingTower(Widget, can_focus=True):
+    """The tower: up/down or j/k move the cursor, Enter selects the car.
+
+    A custom widget rather than a DataTable: the tower changes every poll in every
+    row (gaps, distances), and re-laying a 22x12 DataTable cost ~5 ms per poll plus
+    its per-cell rendering; this draws fixed-width lines in one pass.
+    """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("j", "cursor_down", "Down", show=False),
-        Binding("k", "cursor_up", "Up", show=False),
+        Binding("down,j", "cursor_down", "Down", show=False),
+        Binding("up,k", "cursor_up", "Up", show=False),
+        Binding("enter", "choose", "Select car"),
     ]
+    DEFAULT_CSS = """
+    TimingTower { height: 1fr; }
+    """
 
-    def __init__(self, **kwargs: object) -> None:
-        super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)  # type: ignore[arg-type]
+    cursor_row: reactive[int] = reactive(0)
+
+    class CarChosen(Message):
+        """Enter was pressed on a car's row."""
+
+        def __init__(self, car_index: int) -> None:
+            super().__init__()
+            self.car_index = car_index
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
         self.car_by_row: list[int] = []
-        self._shown: tuple[int, int, int | None, int | None] | None = None
         self._cells: list[list[Text | str]] = []
+        self._shown: tuple[int, int, int | None, int | None] | None = None
+        self._top = 0
 
-    def on_mount(self) -> None:
-        """Create the columns once."""
-        for key, label in COLUMNS:
-            self.add_column(label, key=key)
-        self.fixed_columns = 3
+    @property
+    def row_count(self) -> int:
+        """Cars in the tower."""
+        return len(self._cells)
+
+    def row_text(self, row_index: int) -> list[str]:
+        """The plain text of each cell of a row (for tests and screen readers)."""
+        return [
+            cell.plain if isinstance(cell, Text) else cell
+            for cell in self._cells[row_index]
+        ]
 
     def show_tower(
         self,
-        tower: TimingTower,
+        tower: TimingTowerSnapshot,
         selected_car: int | None,
         packet_format: int | None = None,
     ) -> None:
-        """Show this tower, keeping the cursor on the same row.
-
-        Only changed cells are updated when the running order is unchanged (the
-        usual case between two polls); a new order rebuilds the rows.
-        """
+        """Show this tower (the cursor stays on the same row number)."""
         shown = (tower.session_uid, tower.frame, selected_car, packet_format)
         if shown == self._shown:
             return
@@ -127,7 +198,7 @@ class TimingTowerTable(DataTable[Text | str]):
         overall_best = min(
             (r.best_lap_s for r in tower.rows if r.best_lap_s), default=None
         )
-        cells = [
+        self._cells = [
             tower_cells(
                 row,
                 is_selected=row.car_index == selected_car,
@@ -136,23 +207,62 @@ class TimingTowerTable(DataTable[Text | str]):
             )
             for row in tower.rows
         ]
-        order = [row.car_index for row in tower.rows]
-        if order == self.car_by_row and len(cells) == len(self._cells):
-            for row_index, (new, old) in enumerate(
-                zip(cells, self._cells, strict=True)
-            ):
-                for column_index, (value, before) in enumerate(
-                    zip(new, old, strict=True)
-                ):
-                    if value != before:
-                        self.update_cell_at(Coordinate(row_index, column_index), value)
-            self._cells = cells
-            return
-        cursor_row = self.cursor_row
-        self.clear()
-        for car_index, row_cells in zip(order, cells, strict=True):
-            self.add_row(*row_cells, key=str(car_index))
-        self.car_by_row = order
-        self._cells = cells
-        if self.row_count:
-            self.move_cursor(row=min(cursor_row, self.row_count - 1), animate=False)
+        self.car_by_row = [row.car_index for row in tower.rows]
+        if self.cursor_row >= len(self._cells):
+            self.cursor_row = max(0, len(self._cells) - 1)
+        self.refresh()
+
+    def watch_cursor_row(self) -> None:
+        """Redraw with the cursor on its new row."""
+        self.refresh()
+
+    def action_cursor_down(self) -> None:
+        """Next car."""
+        if self.cursor_row < len(self._cells) - 1:
+            self.cursor_row += 1
+
+    def action_cursor_up(self) -> None:
+        """Previous car."""
+        if self.cursor_row > 0:
+            self.cursor_row -= 1
+
+    def action_choose(self) -> None:
+        """Tell the screen which car is under the cursor."""
+        if 0 <= self.cursor_row < len(self.car_by_row):
+            self.post_message(self.CarChosen(self.car_by_row[self.cursor_row]))
+
+    def render(self) -> Text:
+        """Title row plus the rows that fit, scrolled to keep the cursor in view."""
+        width, height = self.content_size.width, self.content_size.height
+        columns = visible_columns(width)
+        title = Text(no_wrap=True, overflow="crop", end="", style="bold")
+        for index in columns:
+            column = COLUMNS[index]
+            title.append(
+                column.title.rjust(column.width)
+                if column.right
+                else column.title.ljust(column.width)
+            )
+            title.append(" ")
+        rows_fit = max(1, height - 1)
+        if self.cursor_row < self._top:
+            self._top = self.cursor_row
+        elif self.cursor_row >= self._top + rows_fit:
+            self._top = self.cursor_row - rows_fit + 1
+        self._top = max(0, min(self._top, max(0, len(self._cells) - rows_fit)))
+        lines = [title]
+        cursor_style = Style(reverse=True) if self.has_focus else Style(underline=True)
+        for row_index in range(self._top, min(len(self._cells), self._top + rows_fit)):
+            line = tower_line(self._cells[row_index], columns)
+            if row_index == self.cursor_row:
+                line.stylize(cursor_style)
+            lines.append(line)
+        return Text("\n", no_wrap=True, overflow="crop").join(lines)
+
+    def on_focus(self) -> None:
+        """The cursor shows reversed while the tower has focus."""
+        self.refresh()
+
+    def on_blur(self) -> None:
+        """...and underlined when it does not."""
+        self.refresh()
