@@ -358,6 +358,7 @@ def load_config(
                 f"read it; run: chmod 600 {path}"
             )
 
+    warnings.extend(_unknown_env_warnings(environ))
     for spec in KEYS:
         raw_env = environ.get(spec.env_var)
         if raw_env is None:
@@ -463,6 +464,29 @@ def _unknown_key_message(dotted: str, path: Path) -> str:
     else:
         message += "; see config.toml.example for the valid keys"
     return message
+
+
+ENV_PREFIX = "F1DASH_"
+OTHER_ENV_VARS = frozenset({CONFIG_ENV_VAR})
+"""F1DASH_* variables that are not configuration keys but are not typos either."""
+OTHER_ENV_PREFIXES = ("F1DASH_TEST_", "F1DASH_BENCH_")
+"""Knobs of the test suite and the benchmark scripts."""
+
+
+def _unknown_env_warnings(environ: Mapping[str, str]) -> list[str]:
+    """A warning per F1DASH_* variable that sets nothing (a typo is silently ignored
+    otherwise), naming the nearest real one."""
+    known = {spec.env_var for spec in KEYS} | OTHER_ENV_VARS
+    warnings = []
+    for name in sorted(environ):
+        if not name.startswith(ENV_PREFIX) or name in known:
+            continue
+        if name.startswith(OTHER_ENV_PREFIXES):
+            continue
+        nearest = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.6)
+        hint = f"; did you mean {nearest[0]}?" if nearest else ""
+        warnings.append(f"warning: environment variable {name} sets nothing{hint}")
+    return warnings
 
 
 def _coerce(spec: KeySpec, raw: Any, *, where: str) -> Any:

@@ -25,6 +25,14 @@ CAPTURE_DATAGRAMS = 7124
 """Packets in the bundled Melbourne capture (NOTICE, SOURCES.md)."""
 
 
+@pytest.fixture(autouse=True)
+def no_f1dash_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """In-process runs see no F1DASH_* configuration from the developer's shell."""
+    for name in list(os.environ):
+        if name.startswith("F1DASH_") and not name.startswith("F1DASH_TEST_"):
+            monkeypatch.delenv(name)
+
+
 @pytest.fixture
 def clean_env(tmp_path: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("F1DASH_")}

@@ -494,3 +494,21 @@ def test_readme_lists_every_key_and_its_environment_variable() -> None:
     assert "default < config file < `F1DASH_*` environment variable < command-line" in (
         " ".join(readme.split())
     )
+
+
+def test_misspelt_environment_variable_draws_a_warning() -> None:
+    loaded = load_config(
+        environ={
+            "F1DASH_HEAVYDB_PASWORD": "x",
+            "F1DASH_TEST_DATA": "/data",
+            "F1DASH_BENCH_MINUTES": "5",
+            "F1DASH_CONFIG_DIR_UNUSED_ZZZZZZZZZZZZ": "1",
+        }
+    )
+    assert loaded.warnings == (
+        "warning: environment variable F1DASH_CONFIG_DIR_UNUSED_ZZZZZZZZZZZZ sets "
+        "nothing",
+        "warning: environment variable F1DASH_HEAVYDB_PASWORD sets nothing; did you "
+        "mean F1DASH_HEAVYDB_PASSWORD?",
+    )
+    assert loaded.settings.store.heavydb.password == ""
