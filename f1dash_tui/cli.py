@@ -458,8 +458,20 @@ def ingest(
         "f1dash_tui.ingest.service", "run_listener", "UDP ingest"
     )
     status_stream = sys.stderr if sys.stderr.isatty() else None
+    if status_stream is not None:
+        click.echo(
+            f"listening on UDP {_listen_label(settings)}, writing to "
+            f"{_store_label(settings)}; Ctrl-C stops",
+            err=True,
+        )
     with _stop_on_signals() as stop_event:
         run_listener(settings, status_stream=status_stream, stop_event=stop_event)
+
+
+def _listen_label(settings: Settings) -> str:
+    host = settings.ingest.listen_host
+    shown_host = f"[{host}]" if ":" in host else host
+    return f"{shown_host}:{settings.ingest.listen_port}"
 
 
 def _listen_options(
@@ -504,6 +516,11 @@ def record(
         ctx, connects_to_store=False, extra_options=options, extra_flags=flags
     )
     record_udp = _part_function("f1dash_tui.ingest.service", "record_udp", "recording")
+    if sys.stderr.isatty():
+        until = f"for {duration:g} s" if duration is not None else "until Ctrl-C"
+        click.echo(
+            f"recording UDP {_listen_label(settings)} to {pcap_file} {until}", err=True
+        )
     with _stop_on_signals() as stop_event:
         timer = None
         if duration is not None:
