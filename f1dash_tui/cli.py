@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import ipaddress
+import logging
 import signal
 import sys
 import threading
@@ -33,6 +34,8 @@ from f1dash_tui.config import (
 )
 from f1dash_tui.errors import F1DashError
 from f1dash_tui.settings import Settings
+
+logger = logging.getLogger(__name__)
 
 PROG_NAME = "f1dash-tui"
 GAME_DEFAULT_PORT = 20777
@@ -98,6 +101,12 @@ class F1DashGroup(click.Group):
 
 
 def _fail(message: str, exit_code: int, debug: bool) -> None:
+    from f1dash_tui.logging_setup import logging_configured
+
+    if logging_configured():
+        # Into the log file too, with the traceback kept there. Before logging is set
+        # up, Python's fallback handler would print this on the terminal instead.
+        logger.error("exit %d: %s", exit_code, message, exc_info=True)
     if debug:
         traceback.print_exc(file=sys.stderr)
     click.echo(f"{PROG_NAME}: error: {_one_line(message)}", err=True)
@@ -118,7 +127,7 @@ class CliState:
         extra_options: Mapping[str, Any] | None = None,
         extra_flags: Mapping[str, str] | None = None,
     ) -> LoadedConfig:
-        """The effective configuration; prints file warnings and sets up logging."""
+        """The effective configuration; prints its warnings on stderr."""
         options = {**self.options, **(extra_options or {})}
         flags = {**self.option_flags, **(extra_flags or {})}
         loaded = load_config(

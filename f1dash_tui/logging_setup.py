@@ -40,6 +40,14 @@ class SecretMaskingFilter(logging.Filter):
         return True
 
 
+def logging_configured() -> bool:
+    """Whether ``configure_logging`` has routed the root logger (file or nowhere)."""
+    return any(
+        getattr(handler, "_f1dash_owned", False)
+        for handler in logging.getLogger().handlers
+    )
+
+
 def configure_logging(
     log_file: Path | None, level: str, *, secrets: tuple[str, ...] = ()
 ) -> None:

@@ -526,3 +526,51 @@ def test_shell_completion_as_documented(
         timeout=60,
     )
     assert "complete -o nosort -F _f1dash_tui_completion f1dash-tui" in source.stdout
+
+
+def test_installed_script_errors_go_to_the_log_file_not_the_terminal(
+    installed_cli: str, tmp_path: Path, isolated_env: dict[str, str], not_a_pcap: Path
+) -> None:
+    env = subprocess_env(isolated_env, F1DASH_HEAVYDB_PASSWORD="x")
+    # An error before logging is set up: still one line, nothing else.
+    done = subprocess.run(
+        [installed_cli, "replay", str(not_a_pcap)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 1
+    assert done.stderr == (
+        f"{ERROR_PREFIX}{not_a_pcap} is not a pcap or pcapng capture\n"
+    )
+    # An error after it: one line on the terminal, the traceback in the log file.
+    log_file = tmp_path / "f1dash.log"
+    port = closed_tcp_port()
+    done = subprocess.run(
+        [
+            installed_cli,
+            "--log-file",
+            str(log_file),
+            "--store",
+            "heavydb",
+            "--heavydb-host",
+            "127.0.0.1",
+            "--heavydb-port",
+            str(port),
+            "simulate",
+            "--laps",
+            "1",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 1
+    assert done.stderr.count("\n") == 1, done.stderr
+    assert done.stderr.startswith(ERROR_PREFIX)
+    assert f"127.0.0.1:{port}" in done.stderr
+    logged = log_file.read_text(encoding="utf-8")
+    assert "ERROR f1dash_tui.cli" in logged
+    assert "Traceback (most recent call last)" in logged
