@@ -10,9 +10,11 @@ DashboardQueries and shown in the dashboard's timing tower.
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -23,7 +25,11 @@ from rich.cells import set_cell_size
 from textual.app import App
 from textual.pilot import Pilot
 
-from f1dash_tui.ingest.service import ingest_datagrams, replay_to_store
+from f1dash_tui.ingest.service import (
+    SENDER_REJECTED_REASON,
+    ingest_datagrams,
+    replay_to_store,
+)
 from f1dash_tui.settings import IngestSettings, Settings, StoreSettings
 from f1dash_tui.store import open_store
 from f1dash_tui.store.queries import DashboardQueries
@@ -410,3 +416,94 @@ def test_store_file_that_is_not_a_database_is_one_clear_line(
         assert_one_clear_line(result, "not-a-store.sqlite3")
     # The file is left as it was: nothing wrote over it.
     assert path.read_bytes() == content
+
+
+# --- UDP exposure: an allow-list keeps strangers out --------------------------------
+
+STRANGER_SESSION_UID = 0x0BAD_5E55_1011
+SESSION_UID_OFFSET = 7
+"""2026 header: packetFormat u16, gameYear, major, minor, packetVersion, packetId
+(u8 each), then sessionUID u64 at byte 7."""
+
+
+def test_allow_list_stores_only_the_allowed_sender(
+    melbourne_pcap: Path, tmp_path: Path
+) -> None:
+    """The real ingest process with --allow-sender 127.0.0.1: the capture sent from
+    127.0.0.1 is stored; the same packets re-stamped with another session and sent
+    from 127.0.0.2 (also loopback) are dropped and counted."""
+    payloads = [d.payload for d in read_pcap(melbourne_pcap)][:STREAM_DATAGRAMS]
+    real_uid = int.from_bytes(payloads[0][7:15], "little")
+    stamped = STRANGER_SESSION_UID.to_bytes(8, "little")
+    strangers = [p[:SESSION_UID_OFFSET] + stamped + p[15:] for p in payloads]
+    telemetry_packets = sum(
+        packets.peek_format_and_id(p) == (2026, packets.PacketId.CAR_TELEMETRY)
+        for p in payloads
+    )
+    store_path = tmp_path / "allow.sqlite3"
+    port = free_udp_port()
+    ingest = subprocess.Popen(
+        [
+            script(),
+            "--sqlite-path",
+            str(store_path),
+            "ingest",
+            "--listen",
+            f"127.0.0.1:{port}",
+            "--allow-sender",
+            "127.0.0.1",
+        ],
+        env=clean_env(tmp_path),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        _wait_for_udp_listener(port)
+        with (
+            socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as allowed,
+            socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as stranger,
+        ):
+            allowed.bind(("127.0.0.1", 0))
+            stranger.bind(("127.0.0.2", 0))
+            for number, (good, bad) in enumerate(zip(payloads, strangers, strict=True)):
+                stranger.sendto(bad, ("127.0.0.1", port))
+                allowed.sendto(good, ("127.0.0.1", port))
+                if number % 10 == 9:
+                    # ~2,000 datagrams/s (the game sends ~340/s): a loaded CI box
+                    # must not overflow the socket buffer and lose any.
+                    time.sleep(0.01)
+        time.sleep(1.0)  # > batch_max_s: the last batch is written
+    finally:
+        ingest.send_signal(signal.SIGTERM)
+        _, stderr = ingest.communicate(timeout=30)
+    assert ingest.returncode == 0, stderr
+    store = open_store(StoreSettings(sqlite_path=store_path), read_only=True)
+    try:
+        uids = {row[0] for row in store.fetch("SELECT session_uid FROM sessions", ())}
+        frames = store.fetch(
+            "SELECT COUNT(DISTINCT frame), COUNT(DISTINCT session_uid) "
+            "FROM car_telemetry",
+            (),
+        )[0]
+        health = DashboardQueries(store).pipeline_health()
+    finally:
+        store.close()
+    assert {uid % 2**64 for uid in uids} == {real_uid}
+    assert frames == (telemetry_packets, 1)
+    reasons = dict(health.bad_by_reason)
+    assert reasons.get(SENDER_REJECTED_REASON) == len(strangers), reasons
+    assert health.packets_total == len(payloads)
+
+
+def _wait_for_udp_listener(port: int, timeout_s: float = 30.0) -> None:
+    """Until something is bound to the UDP port (the ingest process is up)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                return
+        time.sleep(0.1)
+    raise AssertionError(f"nothing listens on UDP port {port}")
