@@ -72,6 +72,12 @@ class F1DashGroup(click.Group):
     ) -> Any:
         arg_list = list(sys.argv[1:] if args is None else args)
         debug = "--debug" in arg_list
+        from f1dash_tui.logging_setup import configure_logging, logging_configured
+
+        if not logging_configured():
+            # Until the configuration names a log file, records go nowhere (Python's
+            # fallback handler would otherwise print warnings on the terminal).
+            configure_logging(None, "WARNING")
         try:
             result = super().main(
                 arg_list,
@@ -101,12 +107,8 @@ class F1DashGroup(click.Group):
 
 
 def _fail(message: str, exit_code: int, debug: bool) -> None:
-    from f1dash_tui.logging_setup import logging_configured
-
-    if logging_configured():
-        # Into the log file too, with the traceback kept there. Before logging is set
-        # up, Python's fallback handler would print this on the terminal instead.
-        logger.error("exit %d: %s", exit_code, message, exc_info=True)
+    # Into the log file too (when one is configured), with the traceback kept there.
+    logger.error("exit %d: %s", exit_code, message, exc_info=True)
     if debug:
         traceback.print_exc(file=sys.stderr)
     click.echo(f"{PROG_NAME}: error: {_one_line(message)}", err=True)
