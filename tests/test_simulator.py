@@ -94,6 +94,11 @@ def test_session_packet_describes_a_melbourne_race(race: dict) -> None:
     assert set(session["session_type"]) == {RACE_SESSION_TYPE}
     assert set(session["network_game"]) == {0}
     assert np.all(np.diff(session["session_time_left_s"]) <= 0)
+    assert set(session["weather"]) <= {0, 1, 2}  # dry: clear, light or overcast
+    assert np.all(
+        (session["air_temperature_c"] >= 10) & (session["air_temperature_c"] <= 35)
+    )
+    assert np.all(session["track_temperature_c"] > session["air_temperature_c"])
     # The capture's sector boundaries at Melbourne.
     assert session["sector2_lap_distance_start_m"][0] == pytest.approx(1757.05, 0.01)
 

@@ -165,9 +165,9 @@ class PacketBuilder:
         model = self.model
         info = model.track.info
         session = self._buffers[PacketId.SESSION]
-        session["weather"] = 0
-        session["track_temperature"] = 31
-        session["air_temperature"] = 22
+        session["weather"] = model.weather
+        session["track_temperature"] = round(model.track_temperature_c)
+        session["air_temperature"] = round(model.air_temperature_c)
         session["total_laps"] = self.total_laps
         session["track_length"] = round(info.length_m)
         session["session_type"] = RACE_SESSION_TYPE
@@ -184,8 +184,9 @@ class PacketBuilder:
         session["num_weather_forecast_samples"] = 1
         forecast = session["weather_forecast_samples"][0]
         forecast["session_type"][0] = RACE_SESSION_TYPE
-        forecast["track_temperature"][0] = 31
-        forecast["air_temperature"][0] = 22
+        forecast["weather"][0] = model.weather
+        forecast["track_temperature"][0] = round(model.track_temperature_c)
+        forecast["air_temperature"][0] = round(model.air_temperature_c)
         session["ai_difficulty"] = 90
         session["game_mode"] = 4
         session["rule_set"] = 1
@@ -351,6 +352,9 @@ class PacketBuilder:
         """Session packet: track, laps, weather, time left."""
         session = self._buffers[PacketId.SESSION]
         session["session_time_left"] = max(0, round(7200 - time_s))
+        # The track warms by up to ~3 degC over two hours of afternoon sun.
+        warming_c = 3.0 * min(max(time_s, 0.0) / 7200.0, 1.0)
+        session["track_temperature"] = round(self.model.track_temperature_c + warming_c)
         session["safety_car_status"] = self.model.safety_car_status
         session["num_virtual_safety_car_periods"] = self.model.virtual_safety_cars
         return self._finish(PacketId.SESSION, time_s, frame)

@@ -147,6 +147,13 @@ class RaceModel:
         if total_laps >= 8 and rng.random() < 0.5:
             start_s = self.lights_out_s + rng.uniform(0.3, 0.7) * total_laps * 82.0
             self.vsc_window_s = (start_s, start_s + rng.uniform(60.0, 120.0))
+        # Weather: clear or light cloud (dry: the tyre model has no wet compounds);
+        # an Albert Park afternoon, the track ~10 degC above the air, warming slowly.
+        self.weather = int(rng.choice([0, 0, 1]))
+        self.air_temperature_c = float(rng.uniform(17.0, 27.0))
+        self.track_temperature_c = self.air_temperature_c + float(
+            rng.uniform(7.0, 13.0)
+        )
         # Tyres: most start on mediums, the back half of the grid on softs or hards.
         self.compound = rng.choice([SOFT, MEDIUM, MEDIUM, HARD], n)
         self.tyre_age_laps = np.zeros(n, dtype=np.int64)
