@@ -574,3 +574,23 @@ def test_installed_script_errors_go_to_the_log_file_not_the_terminal(
     logged = log_file.read_text(encoding="utf-8")
     assert "ERROR f1dash_tui.cli" in logged
     assert "Traceback (most recent call last)" in logged
+
+
+async def test_dashboard_never_shows_the_password(isolated_env: dict[str, str]) -> None:
+    """On an unreachable HeavyDB the dashboard shows the error, never the password."""
+    from f1dash_tui.settings import HeavyDBSettings, Settings, StoreSettings
+    from f1dash_tui.ui.app import create_app
+
+    secret = "Sup3r-Secret-Pw"
+    port = closed_tcp_port()
+    heavydb = HeavyDBSettings(
+        host="127.0.0.1", port=port, password=secret, connect_timeout_s=1.0
+    )
+    settings = Settings(store=StoreSettings(kind="heavydb", heavydb=heavydb))
+    app = create_app(settings, source_label="HeavyDB")
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.pause(3.0)  # several 0.5 s polls, each failing
+        screen = app.export_screenshot()
+    assert "unreachable" in screen
+    assert str(port) in screen
+    assert secret not in screen
