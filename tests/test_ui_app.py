@@ -6,6 +6,7 @@ not from the dashboard's queries, so a wrong query or a wrong widget fails here.
 
 from __future__ import annotations
 
+import asyncio
 import io
 import shutil
 from collections.abc import Callable
@@ -16,12 +17,13 @@ import pytest
 from rich.console import Console
 from textual.pilot import Pilot
 
-from f1dash_tui.ingest.service import replay_to_store
+from f1dash_tui.ingest.service import ingest_datagrams, replay_to_store
 from f1dash_tui.settings import IngestSettings, Settings, StoreSettings, UISettings
 from f1dash_tui.store import open_store
+from f1dash_tui.store.queries import DashboardQueries
 from f1dash_tui.telemetry.decode import Decoder
 from f1dash_tui.telemetry.pcap import read_pcap
-from f1dash_tui.ui.app import F1DashApp, create_app
+from f1dash_tui.ui.app import F1DashApp, create_app, glyphs_for_terminal
 from f1dash_tui.ui.screens.compare import CompareScreen
 from f1dash_tui.ui.screens.reference_picker import ReferencePicker
 from f1dash_tui.ui.widgets.car_panel import CarPanel
@@ -297,3 +299,64 @@ async def test_pause_and_interval_keys(melbourne_store: Path) -> None:
         assert app.live_interval_s == 1.0
         await pilot.press("minus", "minus")
         assert app.live_interval_s == 0.25
+
+
+def test_glyphs_follow_the_terminal() -> None:
+    # The Linux console has half blocks but no braille; non-UTF-8 gets ASCII.
+    assert glyphs_for_terminal("xterm-256color", "utf-8") == "braille"
+    assert glyphs_for_terminal("tmux-256color", "UTF-8") == "braille"
+    assert glyphs_for_terminal("linux", "utf-8") == "block"
+    assert glyphs_for_terminal("xterm", "ANSI_X3.4-1968") == "ascii"
+    assert glyphs_for_terminal("dumb", "utf-8") == "ascii"
+
+
+def test_no_color_is_honoured(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = create_app(_settings(tmp_path / "absent.sqlite3"))
+    assert app.no_color
+
+
+async def test_traces_grow_incrementally_while_the_store_is_fed(
+    melbourne_pcap: Path, tmp_path: Path
+) -> None:
+    datagrams = [(d.timestamp_s, d.payload) for d in read_pcap(melbourne_pcap)]
+    half = len(datagrams) // 2
+    path = tmp_path / "fed.sqlite3"
+    ingest = IngestSettings(spool_dir=tmp_path / "spool")
+    writer = open_store(StoreSettings(sqlite_path=path))
+    try:
+        ingest_datagrams(datagrams[:half], writer, speed=None, settings=ingest)
+        app = create_app(_settings(path))
+        async with app.run_test(size=SIZE_LARGE) as pilot:
+            await wait_until(pilot, lambda: app.live.samples is not None)
+            assert app.live.samples is not None
+            first_last_frame = app.live.samples.last_frame
+            assert first_last_frame is not None
+            await asyncio.to_thread(
+                ingest_datagrams, datagrams[half:], writer, speed=None, settings=ingest
+            )
+            reader = DashboardQueries(writer)
+            session = reader.latest_session()
+            assert session is not None
+            tower = reader.timing_tower(session.session_uid)
+            assert tower is not None
+            leader, lap = tower.rows[0].car_index, tower.rows[0].lap_number
+            whole = reader.car_samples(session.session_uid, leader, lap)
+            # The app catches up by fetching only newer frames, poll after poll.
+            await wait_until(
+                pilot,
+                lambda: (
+                    app.live.samples is not None
+                    and app.live.samples.car_index == leader
+                    and app.live.samples.lap_number == lap
+                    and app.live.samples.last_frame == whole.last_frame
+                ),
+            )
+            held = app.live.samples
+            assert held is not None
+            assert held.last_frame is not None and held.last_frame > first_last_frame
+            # What was pieced together equals one fetch of the whole lap.
+            assert held.frame.tolist() == whole.frame.tolist()
+            assert np.array_equal(held.speed_kph, whole.speed_kph, equal_nan=True)
+    finally:
+        writer.close()

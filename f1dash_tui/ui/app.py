@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
@@ -64,9 +65,30 @@ TRAIL_MAX_POINTS = 22 * 3000
 EVENTS_KEPT = 2000
 
 
-def _map_style_for_terminal() -> MapStyle:
-    # The Linux console's font has no braille; half blocks exist in its 512-glyph set.
-    return "block" if os.environ.get("TERM") == "linux" else "braille"
+PLOT_MARKERS: dict[MapStyle, PlotMarker] = {
+    "braille": "braille",
+    "block": "hd",
+    "ascii": "dot",
+}
+"""plotext's marker for each glyph set (``hd`` is its half-block marker)."""
+
+
+def glyphs_for_terminal(
+    term: str | None = None, encoding: str | None = None
+) -> MapStyle:
+    """Which text glyphs the terminal can draw: braille, half blocks, or ASCII.
+
+    The Linux console's 512-glyph font has the half blocks but no braille; a
+    terminal that is not UTF-8 (or is ``dumb``/a VT100) gets plain ASCII.
+    """
+    term = os.environ.get("TERM", "") if term is None else term
+    if encoding is None:
+        encoding = getattr(sys.__stdout__, "encoding", None) or "utf-8"
+    if "utf" not in encoding.lower() or term in ("dumb", "vt100", "vt220"):
+        return "ascii"
+    if term == "linux":
+        return "block"
+    return "braille"
 
 
 class F1DashApp(App[None]):
@@ -110,11 +132,9 @@ class F1DashApp(App[None]):
         self.live_interval_s = settings.ui.live_poll_interval_s
         self.paused = False
         self.metric: Metric = METRICS[0]
-        self.map_style: MapStyle = _map_style_for_terminal()
-        self.spark_style: SparkStyle = "block"
-        self.plot_marker: PlotMarker = (
-            "braille" if self.map_style == "braille" else "hd"
-        )
+        self.map_style: MapStyle = glyphs_for_terminal()
+        self.spark_style: SparkStyle = "ascii" if self.map_style == "ascii" else "block"
+        self.plot_marker: PlotMarker = PLOT_MARKERS[self.map_style]
         self._trail_x: list[np.ndarray] = []
         self._trail_z: list[np.ndarray] = []
         self._trail_points = 0
@@ -166,6 +186,7 @@ class F1DashApp(App[None]):
             else None
         )
         held_frame = held.last_frame if held is not None else None
+        held_overall = held.last_overall_frame if held is not None else None
 
         def job() -> PollPayload:
             def query(queries: Any) -> LiveFrame:
@@ -184,13 +205,20 @@ class F1DashApp(App[None]):
                     lap = row.lap_number
                     same_lap = held_key == (uid, row.car_index, lap)
                     after = held_frame if same_lap else None
+                    after_overall = held_overall if same_lap else None
                     car = CarUpdate(
                         uid,
                         row.car_index,
                         lap,
                         after,
                         queries.car_state(uid, row.car_index),
-                        queries.car_samples(uid, row.car_index, lap, after_frame=after),
+                        queries.car_samples(
+                            uid,
+                            row.car_index,
+                            lap,
+                            after_frame=after,
+                            after_overall_frame=after_overall,
+                        ),
                     )
                 return LiveFrame(session, tower, positions, car)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 
@@ -41,16 +42,27 @@ SAMPLE_FIELDS = (
 
 
 def append_samples(held: CarSamples, newer: CarSamples) -> CarSamples:
-    """A new snapshot holding ``held`` followed by ``newer`` (same car and lap)."""
+    """A new snapshot holding ``held`` followed by ``newer`` (same car and lap).
+
+    When ``newer`` says a flashback rewound to frame F (``replaces_after_frame``),
+    the held samples after F are dropped first: that part of the lap was undone.
+    """
+    if newer.replaces_after_frame is not None:
+        keep = np.asarray(held.frame) <= newer.replaces_after_frame
+        kept: dict[str, Any] = {
+            name: frozen_array(getattr(held, name)[keep]) for name in SAMPLE_FIELDS
+        }
+        held = replace(held, **kept)
     if not len(newer.frame):
         return held
     if not len(held.frame):
         return newer
-    values = {
+    joined: dict[str, Any] = {
         name: frozen_array(np.concatenate([getattr(held, name), getattr(newer, name)]))
         for name in SAMPLE_FIELDS
     }
-    return replace(held, **values)  # type: ignore[arg-type]
+    joined["last_overall_frame"] = newer.last_overall_frame
+    return replace(held, **joined)
 
 
 @dataclass

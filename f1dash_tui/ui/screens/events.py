@@ -9,6 +9,7 @@ from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Footer
 
 from f1dash_tui.render import formatting as fmt
+from f1dash_tui.telemetry import enums
 from f1dash_tui.ui.screens.base import DashboardScreen
 from f1dash_tui.ui.widgets.panel_status import show_status
 from f1dash_tui.ui.widgets.session_header import SessionHeader
@@ -57,7 +58,7 @@ class EventsScreen(DashboardScreen):
             for event in events[self._shown :]:
                 table.add_row(
                     fmt.format_clock(event.session_time_s),
-                    event.event_code,
+                    f"{event.event_code} {enums.event_name(event.event_code)}",
                     event.driver_name or "",
                     event.other_driver_name or "",
                     event.detail,
