@@ -16,6 +16,7 @@ from f1dash_tui.store import open_store
 from f1dash_tui.store.base import Store
 from f1dash_tui.telemetry import enums
 from f1dash_tui.telemetry.pcap import read_pcap
+from f1dash_tui.telemetry.simulator import SimulationOptions, simulate
 
 # 2023+ header: format, year, major, minor, version, id, uid, time, frame, overall.
 HEADER_2023 = struct.Struct("<HBBBBBQfII")
@@ -53,12 +54,12 @@ def _with_uid(packet: bytes, uid: int) -> bytes:
     return bytes(edited)
 
 
-def _ingest(tmp_path: Path, packets: Iterable[bytes]) -> Store:
+def _ingest(tmp_path: Path, packets: Iterable[bytes], source: str = "udp") -> Store:
     store = open_store(StoreSettings(sqlite_path=tmp_path / "store.sqlite3"))
     ingest_datagrams(
         ((0.0, packet) for packet in packets),
         store,
-        source="udp",
+        source=source,
         settings=IngestSettings(spool_dir=tmp_path / "spool"),
     )
     return store
@@ -234,5 +235,51 @@ def test_race_end_stores_final_classification_without_a_false_flashback(
         )
         assert {(laps, status) for _, _, laps, status in rows} == {(3, 3)}
         assert store.fetch("SELECT COUNT(*) FROM rewinds") == [(0,)]
+    finally:
+        store.close()
+
+
+def test_simulated_race_laps_and_pit_tags_agree_with_the_game_counters(
+    tmp_path: Path,
+) -> None:
+    options = SimulationOptions(cars=6, laps=5, send_rate_hz=10, seed=1)
+    datagrams = (datagram for _, datagram in simulate(options))
+    store = _ingest(tmp_path, datagrams, source="simulator")
+    try:
+        assert store.fetch("SELECT is_synthetic, track_id FROM sessions") == [(1, 0)]
+        laps = store.fetch(
+            "SELECT car_index, lap_number, lap_time_s, tags FROM laps "
+            "ORDER BY car_index, lap_number"
+        )
+        # Every car completes laps 1..4 (lap 5 ends at the flag, after which the
+        # game's lap number stays at the last lap).
+        by_car: dict[int, list[tuple[int, float, list[str]]]] = {}
+        for car, number, lap_s, tags in laps:
+            by_car.setdefault(car, []).append((number, lap_s, tags.split(",")))
+        assert sorted(by_car) == list(range(6))
+        for car, car_laps in by_car.items():
+            assert [number for number, _, _ in car_laps] == [1, 2, 3, 4], car
+            assert "first" in car_laps[0][2]
+            assert all(60 < lap_s < 200 for _, lap_s, _ in car_laps)
+            # The game's pit-stop counter at the end equals the laps tagged "pit",
+            # and each such lap starts in the lane after an in-lap.
+            (stops,) = store.fetch(
+                "SELECT num_pit_stops FROM lap_data WHERE car_index = ? "
+                "ORDER BY overall_frame DESC LIMIT 1",
+                (car,),
+            )[0]
+            numbers = [number for number, _, tags in car_laps if "pit" in tags]
+            completed_stops = [n for n in numbers if n <= 4]
+            assert len(completed_stops) <= stops
+            for number in numbers:
+                previous = [tags for n, _, tags in car_laps if n == number - 1]
+                assert previous and "in" in previous[0], (car, number)
+                assert "out" in next(t for n, _, t in car_laps if n == number)
+        total_stops = store.fetch(
+            "SELECT SUM(stops) FROM (SELECT car_index, MAX(num_pit_stops) AS stops "
+            "FROM lap_data GROUP BY car_index)"
+        )[0][0]
+        tagged = sum("pit" in tags.split(",") for *_, tags in laps)
+        assert total_stops > 0 and tagged > 0
     finally:
         store.close()

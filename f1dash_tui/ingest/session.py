@@ -31,7 +31,9 @@ The rules (issue 5):
   L+1's ``last_lap_time_s``, sectors 1 and 2 come from lap L's last lap data, sector 3
   is the rest. Where the format has Session History (2021+), the lap is held up to
   ``HISTORY_WAIT_S`` for the car's history row of that lap, whose times and valid flag
-  win. Tags: first (a race's lap from the grid), out, in, pit, sc, invalid.
+  win. Tags: first (a race's lap from the grid), out (started in the pit lane or
+  the game's out-lap status), in (ended in the pit lane, or in-lap status), pit (a
+  stop in the box), sc (full or virtual safety car at any time), invalid.
 
 Everything per car is vectorised over the batch (numpy sorts, as-of joins and
 segment reductions); the Python loops run per session UID in the batch (one, rarely
@@ -90,6 +92,7 @@ TAG_NAMES = (
     (TAG_INVALID, "invalid"),
 )
 
+PIT_STATUS_IN_PIT_AREA = 2
 DRIVER_STATUS_IN_LAP = 2
 DRIVER_STATUS_OUT_LAP = 3
 SAFETY_CAR_FULL, SAFETY_CAR_VIRTUAL = 1, 2
@@ -165,6 +168,8 @@ class _SessionState:
     sector2_s: np.ndarray = field(default_factory=lambda: np.full(MAX_CARS, np.nan))
     lap_invalid: np.ndarray = field(default_factory=lambda: np.zeros(MAX_CARS, "i2"))
     pit_status: np.ndarray = field(default_factory=lambda: np.zeros(MAX_CARS, "i2"))
+    ends_in: np.ndarray = field(default_factory=lambda: np.zeros(MAX_CARS, bool))
+    """Whether the car's latest lap data is in the pit lane or in-lap status."""
     visual_tyre_compound: np.ndarray = field(
         default_factory=lambda: np.full(MAX_CARS, -1, "i2")
     )
@@ -636,9 +641,14 @@ class SessionTracker:
         lap_number = lap["current_lap_num"].astype("i8")
         pit = lap["pit_status"] > 0
         driver_status = lap["driver_status"]
-        flags = np.where(driver_status == DRIVER_STATUS_IN_LAP, TAG_IN, 0)
-        flags |= np.where(driver_status == DRIVER_STATUS_OUT_LAP, TAG_OUT, 0)
-        flags |= np.where(pit, TAG_PIT, 0)
+        # In-lap status lasts into the next lap while the car is still in the lane,
+        # so "in" is decided at the lap's last row; out-lap status lasts until the
+        # lap ends, so "out" anywhere.
+        flags = np.where(driver_status == DRIVER_STATUS_OUT_LAP, TAG_OUT, 0)
+        ends_in = pit | (driver_status == DRIVER_STATUS_IN_LAP)
+        # The stop itself (in the box) makes a pit lap; the lane before and after
+        # makes the in-lap and out-lap (the line is crossed in the lane).
+        flags |= np.where(lap["pit_status"] == PIT_STATUS_IN_PIT_AREA, TAG_PIT, 0)
         flags |= np.where(self._safety_car_at(state, out, lap), TAG_SC, 0)
         # Prepend one carried row per car seen before, holding its open lap's state.
         carried = np.unique(cars)
@@ -648,6 +658,7 @@ class SessionTracker:
         all_lap = np.concatenate((state.lap_number[carried].astype("i8"), lap_number))
         all_flags = np.concatenate((state.lap_flags[carried], flags))
         all_pit = np.concatenate((state.pit_status[carried] > 0, pit))
+        all_ends_in = np.concatenate((state.ends_in[carried], ends_in))
         all_s1 = np.concatenate((state.sector1_s[carried], lap["sector1_time_s"]))
         all_s2 = np.concatenate((state.sector2_s[carried], lap["sector2_time_s"]))
         all_invalid = np.concatenate(
@@ -659,6 +670,7 @@ class SessionTracker:
         order = np.argsort(all_cars, kind="stable")  # carried rows stay first per car
         all_cars, all_lap, all_flags = all_cars[order], all_lap[order], all_flags[order]
         all_pit, all_s1, all_s2 = all_pit[order], all_s1[order], all_s2[order]
+        all_ends_in = all_ends_in[order]
         all_invalid, is_carried = all_invalid[order], is_carried[order]
         batch_row = np.where(is_carried, -1, order - n_carried)
 
@@ -682,7 +694,7 @@ class SessionTracker:
             car = int(all_cars[row])
             number = int(all_lap[row])
             tags = int(row_flags[row])
-            if all_pit[row]:
+            if all_ends_in[row]:
                 tags |= TAG_IN
             if all_invalid[row] > 0:
                 tags |= TAG_INVALID
@@ -722,6 +734,7 @@ class SessionTracker:
         state.lap_number[last_cars] = all_lap[last]
         state.lap_flags[last_cars] = row_flags[last]
         state.pit_status[last_cars] = all_pit[last]
+        state.ends_in[last_cars] = all_ends_in[last]
         state.sector1_s[last_cars] = all_s1[last]
         state.sector2_s[last_cars] = all_s2[last]
         state.lap_invalid[last_cars] = all_invalid[last]
