@@ -94,6 +94,15 @@ class IngestStats:
         """Datagrams dropped or rejected, all reasons together."""
         return sum(self.bad_by_reason.values())
 
+    def __str__(self) -> str:
+        text = (
+            f"{self.packets_total:,} packets, {self.rows_written:,} rows, "
+            f"{self.laps_completed:,} laps completed, {self.bad_packets:,} bad"
+        )
+        if self.spooled_rows:
+            text += f", {self.spooled_rows:,} rows still spooled"
+        return text
+
     def status_line(self) -> str:
         """One line for a terminal: packets, rate, bad, lag, and any outage."""
         lag = "-" if self.write_lag_s is None else f"{self.write_lag_s * 1000:.0f} ms"
