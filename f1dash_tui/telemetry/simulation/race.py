@@ -228,6 +228,7 @@ class RaceModel:
         """Rises whenever lap-level state changes (laps, sectors, pits, penalties)."""
         self._car_ahead = np.arange(n)
         self._effective_factor = self.base_time_factor
+        self._passing = np.zeros(n, dtype=bool)
         self._factor_version = -1
         self._order_by_position = np.arange(n)
         self.grid_low = np.zeros(n, dtype=np.int64)
@@ -309,7 +310,7 @@ class RaceModel:
             self._factor_version = self.version
         target = profile / self._effective_factor
         if self.drs_enabled:
-            target = np.where(self.drs_open, target * 1.01, target)
+            target = np.where(self._passing, target * 1.01, target)
         if self.chequered_s is not None:
             target = np.where(self.finished, target * 0.7, target)
         in_lane = self.pit_phase > 0
@@ -388,11 +389,15 @@ class RaceModel:
         factor = self._time_factor
         assert factor is not None
         order = self._order_by_position
-        ahead_in_lane = (self.pit_phase > 0)[self._car_ahead]
+        ahead = self._car_ahead
+        ahead_in_lane = (self.pit_phase > 0)[ahead]
+        # DRS helps a car past only if it is genuinely quicker than the car ahead;
+        # otherwise a DRS train would swap places on every straight.
+        self._passing = self.drs_open & (factor < factor[ahead])
         blocked = (
             (self.delta_front_s > 0)
             & (self.delta_front_s < 0.5)
-            & ~self.drs_open
+            & ~self._passing
             & ~ahead_in_lane
         )
         if not blocked.any():
