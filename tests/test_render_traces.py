@@ -101,3 +101,11 @@ def test_compare_plot_has_requested_size_and_both_labels() -> None:
     assert max(len(line) for line in lines) <= 80
     assert "reference" in text.plain and "current" in text.plain
     assert any("\u2800" < ch <= "\u28ff" for ch in text.plain)
+
+
+def test_time_delta_needs_laps_timed_from_the_line() -> None:
+    # A reference whose samples start at 4,999 m (capture began late) cannot time
+    # the first kilometre of the current lap.
+    reference = _lap(np.linspace(4999, 5265, 50), np.full(50, 200.0))
+    current = _lap(np.linspace(0, 1000, 100), np.full(100, 200.0))
+    assert traces.time_delta_s(current, reference) is None

@@ -127,6 +127,11 @@ def elapsed_by_distance(
     return np.concatenate(([start_s], start_s + np.cumsum(step_s)))
 
 
+LINE_TOLERANCE_M = 100.0
+"""A lap's first sample must be this close to the line for its times to count
+(at 60 Hz and 330 km/h a car covers 1.5 m a frame; 100 m is ~1 s of samples lost)."""
+
+
 def time_delta_s(current: CarSamples, reference: CarSamples) -> float | None:
     """Running delta of the current lap against the reference at the current distance.
 
@@ -145,6 +150,10 @@ def time_delta_s(current: CarSamples, reference: CarSamples) -> float | None:
         ref_distance, np.asarray(reference.speed_kph, float)[ref]
     )
     at = cur_distance[-1]
+    # Both laps must be timed from the line: a lap whose samples start mid-lap (a
+    # capture that began late) has no time for the part before its first sample.
+    if max(cur_distance[0], ref_distance[0]) > LINE_TOLERANCE_M:
+        return None
     if at > ref_distance[-1]:
         return None
     return float(cur_elapsed[-1] - np.interp(at, ref_distance, ref_elapsed))

@@ -8,6 +8,7 @@ from typing import ClassVar
 from rich.table import Table
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
@@ -46,8 +47,9 @@ class HelpScreen(ModalScreen[None]):
     ]
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
-    HelpScreen > #help-keys { width: auto; max-width: 90%; height: auto;
-        max-height: 90%; border: thick $accent; background: $surface; padding: 0 1; }
+    HelpScreen > #help-scroll { width: 64; max-width: 95%; height: 90%;
+        border: thick $accent; background: $surface; padding: 0 1; }
+    HelpScreen #help-keys { width: 100%; height: auto; }
     """
 
     def __init__(self, sections: list[tuple[str, Iterable[BindingType]]]) -> None:
@@ -62,9 +64,11 @@ class HelpScreen(ModalScreen[None]):
         table.add_column("does")
         for where, keys, what in key_rows(self.sections):
             table.add_row(where, keys, what)
-        box = Static(table, id="help-keys")
-        box.border_title = "Keys (Escape closes; Ctrl+P lists every action)"
-        yield box
+        with VerticalScroll(id="help-scroll") as scroll:
+            scroll.border_title = (
+                "Keys (Esc closes, arrows scroll; Ctrl+P: every action)"
+            )
+            yield Static(table, id="help-keys")
 
     def action_close(self) -> None:
         """Back to the dashboard."""
