@@ -324,7 +324,7 @@ class PacketBuilder:
         cars["actual_tyre_compound"] = ACTUAL_COMPOUND[model.compound]
         cars["visual_tyre_compound"] = VISUAL_COMPOUND[model.compound]
         cars["tyres_age_laps"] = model.tyre_age_laps
-        throttle = model.track.throttle[model.grid_index]
+        throttle = model.throttle_table[model.metre]
         cars["engine_power_ice"] = ICE_POWER_W[fmt] * throttle
         cars["engine_power_mguk"] = np.where(throttle > 0.95, MGUK_POWER_W[fmt], 0.0)
         cars["ers_store_energy"] = model.ers_store_j
