@@ -17,7 +17,7 @@ from f1dash_tui.errors import ConfigError
 from f1dash_tui.telemetry.decode import Decoder
 from f1dash_tui.telemetry.pcap import read_pcap
 from f1dash_tui.telemetry.simulation.packing import HeaderValues, PacketBuilder
-from f1dash_tui.telemetry.simulation.race import RaceModel
+from f1dash_tui.telemetry.simulation.race import POWER_UNITS, RaceModel
 from f1dash_tui.telemetry.simulation.track import load_track
 from f1dash_tui.telemetry.simulator import (
     SimulationOptions,
@@ -239,7 +239,7 @@ def test_tyres_wear_and_fuel_burns(race: dict) -> None:
         assert wear.max() > 0.5
     assert telemetry["tyres_surface_temperature_c_fl"].min() >= 60
     assert telemetry["tyres_surface_temperature_c_fl"].max() <= 140
-    assert status["ers_store_energy_j"].max() <= 4.0e6
+    assert status["ers_store_energy_j"].max() <= 4.0e6  # the rules' store size
     assert status["ers_deployed_this_lap_j"].max() > 0
 
 
@@ -361,7 +361,9 @@ def _seed_with_virtual_safety_car(cars: int, laps: int) -> int:
     """The first seed whose race plans a virtual safety car (about half do)."""
     track = load_track("melbourne")
     for seed in range(1, 50):
-        model = RaceModel(track, cars, laps, np.random.default_rng(seed), mguh=True)
+        model = RaceModel(
+            track, cars, laps, np.random.default_rng(seed), power_unit=POWER_UNITS[2025]
+        )
         if model.vsc_window_s is not None:
             return seed
     raise AssertionError("no seed with a virtual safety car in 50")
@@ -371,7 +373,11 @@ def test_virtual_safety_car_slows_the_field_and_is_announced() -> None:
     laps = 8
     seed = _seed_with_virtual_safety_car(3, laps)
     model = RaceModel(
-        load_track("melbourne"), 3, laps, np.random.default_rng(seed), mguh=True
+        load_track("melbourne"),
+        3,
+        laps,
+        np.random.default_rng(seed),
+        power_unit=POWER_UNITS[2025],
     )
     model.slow_every = 1
     builder = PacketBuilder(HeaderValues(2025, 1 << 40), model, laps)
@@ -402,7 +408,9 @@ def test_virtual_safety_car_slows_the_field_and_is_announced() -> None:
 
 def test_pace_differs_per_car_and_gaps_open_and_close() -> None:
     track = load_track("melbourne")
-    model = RaceModel(track, 8, 4, np.random.default_rng(3), mguh=False)
+    model = RaceModel(
+        track, 8, 4, np.random.default_rng(3), power_unit=POWER_UNITS[2026]
+    )
     gaps_to_leader = []
     while not model.all_finished:
         model.step(0.25)

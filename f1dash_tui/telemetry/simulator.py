@@ -28,7 +28,7 @@ import numpy as np
 
 from f1dash_tui.errors import ConfigError
 from f1dash_tui.telemetry.simulation.packing import HeaderValues, PacketBuilder
-from f1dash_tui.telemetry.simulation.race import RaceEvent, RaceModel
+from f1dash_tui.telemetry.simulation.race import POWER_UNITS, RaceEvent, RaceModel
 from f1dash_tui.telemetry.simulation.track import available_tracks, load_track
 
 SYNTHETIC_UID_TAG = 0x53494D31
@@ -112,7 +112,7 @@ def simulate(options: SimulationOptions) -> Iterator[tuple[float, bytes]]:
         options.num_cars,
         options.laps,
         rng,
-        mguh=packet_format == 2025,  # the 2026 rules drop the MGU-H
+        power_unit=POWER_UNITS[packet_format],
     )
     # Car Status and Car Damage at ~10 Hz (the game sends Damage at 10 Hz; Status at
     # the menu rate, 10 Hz here keeps a 60 Hz race at ~4 packets per tick).

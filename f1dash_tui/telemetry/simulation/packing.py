@@ -36,8 +36,6 @@ POINTS = (25, 18, 15, 12, 10, 8, 6, 4, 2, 1)
 TEAMS_BY_FORMAT = {2025: list(range(10)), 2026: list(range(476, 487))}
 FORMULA_BY_FORMAT = {2025: 0, 2026: 13}
 """formula: 0 = F1 Modern; the 2026 season pack sends 13 (as in the capture)."""
-MGUK_POWER_W = {2025: 120e3, 2026: 350e3}
-"""The 2026 rules raise the MGU-K from 120 kW to 350 kW."""
 ICE_POWER_W = {2025: 560e3, 2026: 400e3}
 
 SYNTHETIC_NAMES = (
@@ -136,7 +134,7 @@ class PacketBuilder:
         status["max_gears"] = 8
         status["vehicle_fia_flags"] = 1  # green
         if "ers_harvest_limit_per_lap" in (status.dtype.names or ()):
-            status["ers_harvest_limit_per_lap"] = 7.0e6
+            status["ers_harvest_limit_per_lap"] = model.power_unit.ers_deploy_per_lap_j
         telemetry = self._buffers[PacketId.CAR_TELEMETRY]
         telemetry["mfd_panel_index"] = 255
         telemetry["mfd_panel_index_secondary_player"] = 255
@@ -326,7 +324,8 @@ class PacketBuilder:
         cars["tyres_age_laps"] = model.tyre_age_laps
         throttle = model.throttle_table[model.metre]
         cars["engine_power_ice"] = ICE_POWER_W[fmt] * throttle
-        cars["engine_power_mguk"] = np.where(throttle > 0.95, MGUK_POWER_W[fmt], 0.0)
+        mguk_w = model.power_unit.mguk_power_w
+        cars["engine_power_mguk"] = np.where(throttle > 0.95, mguk_w, 0.0)
         cars["ers_store_energy"] = model.ers_store_j
         cars["ers_deploy_mode"] = model.ers_deploy_mode
         cars["ers_harvested_this_lap_mguk"] = model.ers_harvest_k_lap_j

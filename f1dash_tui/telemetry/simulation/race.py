@@ -34,7 +34,25 @@ FUEL_TIME_FACTOR_PER_KG = 0.00035
 FUEL_KG_PER_LAP = 1.65
 FUEL_CAPACITY_KG = 110.0
 ERS_STORE_MAX_J = 4.0e6
-ERS_DEPLOY_PER_LAP_J = 4.0e6
+
+
+@dataclass(frozen=True)
+class PowerUnit:
+    """The hybrid rules a format's cars race under."""
+
+    mguk_power_w: float
+    ers_deploy_per_lap_j: float
+    mguh_power_w: float
+    """Heat recovery while flat out; 0 under the 2026 rules (no MGU-H)."""
+
+
+POWER_UNITS = {
+    # 2014-2025 rules: 120 kW MGU-K, 4 MJ a lap from the store, an MGU-H.
+    2025: PowerUnit(mguk_power_w=120e3, ers_deploy_per_lap_j=4.0e6, mguh_power_w=40e3),
+    # 2026 rules: 350 kW MGU-K, no MGU-H; the capture's cars use ~7 MJ a lap (its
+    # ers_harvest_limit_per_lap field says 7 MJ).
+    2026: PowerUnit(mguk_power_w=350e3, ers_deploy_per_lap_j=7.0e6, mguh_power_w=0.0),
+}
 
 PIT_LANE_OFFSET_M = -14.0
 """The pit lane runs beside the main straight, ~14 m left of the racing line."""
@@ -90,13 +108,13 @@ class RaceModel:
         total_laps: int,
         rng: np.random.Generator,
         *,
-        mguh: bool,
+        power_unit: PowerUnit,
     ) -> None:
         self.track = track
         self.n = num_cars
         self.total_laps = total_laps
         self.rng = rng
-        self.mguh = mguh
+        self.power_unit = power_unit
         self.time_s = 0.0
         self.lights_out_s = 5.0 + float(rng.uniform(0.2, 1.2))
         self.events: list[RaceEvent] = [RaceEvent("SSTA")]
@@ -601,12 +619,13 @@ class RaceModel:
         self.brake_heat += (brake * 2.5 - self.brake_heat) * min(dt_s / 1.5, 1.0)
         deploy = (
             (throttle > 0.95)
-            & (self.ers_deployed_lap_j < ERS_DEPLOY_PER_LAP_J)
+            & (self.ers_deployed_lap_j < self.power_unit.ers_deploy_per_lap_j)
             & (self.ers_store_j > 0)
         )
-        deploy_j = np.where(deploy, 120e3 * dt_s, 0.0)
-        harvest_k = brake * 120e3 * dt_s * (self.speed_mps > 20)
-        harvest_h = np.where((throttle > 0.95) & self.mguh, 40e3 * dt_s, 0.0)
+        unit = self.power_unit
+        deploy_j = np.where(deploy, unit.mguk_power_w * dt_s, 0.0)
+        harvest_k = brake * unit.mguk_power_w * dt_s * (self.speed_mps > 20)
+        harvest_h = np.where(throttle > 0.95, unit.mguh_power_w * dt_s, 0.0)
         self.ers_deployed_lap_j += deploy_j
         self.ers_harvest_k_lap_j += harvest_k
         self.ers_harvest_h_lap_j += harvest_h
