@@ -141,6 +141,9 @@ class F1DashApp(App[None]):
         self._trail_frame: int | None = None
         self.refresh_seconds: deque[float] = deque(maxlen=100_000)
         """How long applying each poll result took on the main thread (benchmark)."""
+        self.refresh_cpu_seconds: deque[float] = deque(maxlen=100_000)
+        """The main thread's CPU time for the same (wall time counts waiting for a
+        core on a busy machine; this does not)."""
         self.packet_to_screen_s: deque[float] = deque(maxlen=100_000)
         """For each new write seen: time from ingest receiving the newest packet to
         the widgets showing it (benchmark)."""
@@ -275,11 +278,13 @@ class F1DashApp(App[None]):
     def on_poll_succeeded(self, message: PollSucceeded) -> None:
         """Apply a poll's snapshots, refresh the screen, schedule the next poll."""
         started = time.perf_counter()
+        started_cpu = time.thread_time()
         parts = self._apply(message.payload)
         self.pollers[message.group].finished(ok=True)
         parts.add("status")
         self._show(parts)
         self.refresh_seconds.append(time.perf_counter() - started)
+        self.refresh_cpu_seconds.append(time.thread_time() - started_cpu)
         if isinstance(message.payload, LiveFrame) and message.payload.session:
             written = message.payload.session.last_packet_unix_s
             if written is not None and written != self._last_shown_packet_unix_s:

@@ -6,6 +6,7 @@ from collections.abc import Callable, Hashable
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import numpy as np
+from rich.text import Text
 from textual.screen import Screen
 
 from f1dash_tui.render.track_map import MapCar, MapLayer, draw_track_map
@@ -15,8 +16,6 @@ from f1dash_tui.ui.widgets.panel_status import show_status
 from f1dash_tui.ui.widgets.session_header import SessionHeader, header_text
 
 if TYPE_CHECKING:
-    from rich.text import Text
-
     from f1dash_tui.ui.app import F1DashApp
 
 R = TypeVar("R")
@@ -28,6 +27,7 @@ class DashboardScreen(Screen[None]):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._cache: dict[str, tuple[Hashable, Any]] = {}
+        self._header_text: Text | None = None
 
     @property
     def dash(self) -> F1DashApp:
@@ -63,18 +63,19 @@ class DashboardScreen(Screen[None]):
             return
         header = headers.first()
         app = self.dash
-        header.update(
-            header_text(
-                self.live.session,
-                self.live.tower,
-                source_label=app.source_label,
-                data_age_s=app.data_age_s(),
-                units=app.settings.ui.units,
-                polling=app.polling_label(),
-                error=app.first_error(),
-            ),
-            layout=False,
+        text = header_text(
+            self.live.session,
+            self.live.tower,
+            source_label=app.source_label,
+            data_age_s=app.data_age_s(),
+            units=app.settings.ui.units,
+            polling=app.polling_label(),
+            error=app.first_error(),
         )
+        # Unchanged text (the usual case between polls) must not repaint the header.
+        if text != self._header_text:
+            self._header_text = text
+            header.update(text, layout=False)
         show_status(
             header,
             app.pollers["live"].status,

@@ -11,7 +11,7 @@ STALE_AFTER_S = 5.0
 """Data older than this dims its panel: ten polls at the default 0.5 s missed."""
 
 
-def _coarse_age(age_s: float) -> str:
+def coarse_age(age_s: float) -> str:
     """Whole seconds, and one text for "under a second": a new subtitle repaints the
     whole panel, so live data (always < 1 s at a 0.5 s poll) must not change it."""
     if age_s < 1.0:
@@ -54,7 +54,7 @@ def show_status(
     elif paused:
         subtitle = "paused"
     elif data_age_s is not None:
-        subtitle = f"data {_coarse_age(data_age_s)} old"
+        subtitle = f"data {coarse_age(data_age_s)} old"
     else:
         subtitle = "waiting for data"
     if widget.border_subtitle != subtitle:

@@ -6,12 +6,12 @@ from rich.text import Text
 from textual.widgets import Static
 
 from f1dash_tui.render.formatting import (
-    format_age,
     format_clock,
     format_temperature,
 )
 from f1dash_tui.store.snapshots import SessionInfo, TimingTower
 from f1dash_tui.ui import labels
+from f1dash_tui.ui.widgets.panel_status import coarse_age
 
 
 def header_text(
@@ -48,7 +48,8 @@ def header_text(
             text.append(f"  [{safety_car}]", style="bold reverse")
     text.append("\n")
     text.append(source_label or "store", style="italic")
-    text.append(f"  data {format_age(data_age_s)} old")
+    age = "—" if data_age_s is None else coarse_age(data_age_s)
+    text.append(f"  data {age} old")
     text.append(f"  {polling}")
     if error:
         text.append(f"  ! {error}", style="bold")
