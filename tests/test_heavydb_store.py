@@ -13,6 +13,7 @@ import logging
 import socket
 import ssl
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -26,6 +27,7 @@ from heavydb_server import HeavyDBServerProcess, HeavyDBTestServer
 
 from f1dash_tui.errors import SchemaVersionError, StoreError, StoreUnavailableError
 from f1dash_tui.settings import HeavyDBSettings, StoreSettings
+from f1dash_tui.store import heavydb as heavydb_store_module
 from f1dash_tui.store import open_store
 from f1dash_tui.store.heavydb import HeavyDBStore
 from f1dash_tui.store.schema import SCHEMA_VERSION, TABLES, Table
@@ -434,3 +436,76 @@ def test_a_server_internal_error_is_a_store_error(store: HeavyDBStore) -> None:
     assert not isinstance(caught.value, StoreUnavailableError)
     assert "Internal error" in str(caught.value) and "\n" not in str(caught.value)
     assert store.fetch("SELECT COUNT(*) FROM laps") == [(0,)]
+
+
+def test_a_stalled_server_times_out_instead_of_hanging(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # 1 s instead of 30 s so the test is short; the code path is the same.
+    monkeypatch.setattr(heavydb_store_module, "QUERY_TIMEOUT_S", 1.0)
+    process = HeavyDBServerProcess(tmp_path / "heavy.sqlite3", password=PASSWORD)
+    process.start()
+    try:
+        settings = process.store_settings()
+        settings = replace(
+            settings, heavydb=replace(settings.heavydb, connect_timeout_s=1.0)
+        )
+        store = open_store(settings)
+        process.pause()
+        try:
+            started = time.monotonic()
+            with pytest.raises(StoreUnavailableError) as caught:
+                store.fetch("SELECT COUNT(*) FROM laps")
+            # One reply timeout, then one login timeout on the retry: about 2 s.
+            assert time.monotonic() - started < 10
+            assert "no answer within 1 s" in str(caught.value)
+            assert "\n" not in str(caught.value)
+            started = time.monotonic()
+            with pytest.raises(StoreUnavailableError, match="no answer within 1 s"):
+                open_store(settings)
+            assert time.monotonic() - started < 10
+        finally:
+            process.resume()
+        assert store.fetch("SELECT COUNT(*) FROM laps") == [(0,)]
+        store.close()
+    finally:
+        process.stop()
+
+
+def test_a_load_whose_reply_was_lost_is_not_stored_twice(
+    server: HeavyDBTestServer, store: HeavyDBStore
+) -> None:
+    # The server applies the laps load and dies before replying: the store cannot
+    # know the rows landed, reports the batch unwritten, and the caller (the ingest
+    # spool) offers the same rows again once the server is back.
+    first = _table_batch(TABLES["laps"], 1, lap_number=[1], lap_time_s=[90.0])
+    store.write_batch({"laps": first})
+    lost = _table_batch(TABLES["laps"], 2, lap_number=[2, 3], lap_time_s=[89.0, 88.5])
+    events = _table_batch(
+        TABLES["event"], 2, event_code=np.array(["FTLP", "OVTK"], dtype=object)
+    )
+    events.pop("event_seq")
+    server.handler.lose_next_load_reply()
+    with pytest.raises(StoreUnavailableError) as caught:
+        store.write_batch({"laps": lost, "event": events})
+    assert caught.value.tables_written == ()  # type: ignore[attr-defined]
+    assert store.write_batch({"laps": lost, "event": events}) == 4
+    assert store.fetch("SELECT lap_number FROM laps ORDER BY lap_number") == [
+        (1,),
+        (2,),
+        (3,),
+    ]
+    # The same with the event table, whose ids the store assigns.
+    server.handler.lose_next_load_reply()
+    more = _table_batch(TABLES["event"], 1, event_code=np.array(["SPTP"], dtype=object))
+    more.pop("event_seq")
+    with pytest.raises(StoreUnavailableError):
+        store.write_batch({"event": more})
+    store.write_batch({"event": more})
+    store.write_batch({"event": more})  # a genuinely new event with the same values
+    assert store.fetch("SELECT event_seq, event_code FROM event ORDER BY 1") == [
+        (1, "FTLP"),
+        (2, "OVTK"),
+        (3, "SPTP"),
+        (4, "SPTP"),
+    ]

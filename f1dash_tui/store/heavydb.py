@@ -3,6 +3,13 @@
 It speaks through pyheavydb (``import heavydb``), pymapd's maintained successor with
 the same connect/cursor API, and falls back to ``pymapd`` when only that is installed.
 
+- Connecting builds the same Thrift stack ``heavydb.connect`` builds (binary: a socket,
+  a buffered transport, the binary protocol; http/https: an HTTP client and the JSON
+  protocol) with the driver's generated client, and queries go through the driver's
+  own ``Cursor``. ``heavydb.connect`` itself opens its socket without a timeout, so a
+  server that accepts TCP but never answers (stopped, overloaded) would hang the
+  writer for ever; and for https it cannot take a CA file or skip verification.
+
 - Writes are columnar bulk loads: one Thrift ``load_table_binary_columnar`` call per
   table per batch, never an INSERT per row. pyheavydb 7+ dropped pymapd's pandas-based
   ``load_table_columnar``; the Thrift call underneath it is what remains, so the store
@@ -12,13 +19,15 @@ the same connect/cursor API, and falls back to ``pymapd`` when only that is inst
   rendering, which doubles quotes), so no code here ever formats a value into SQL.
 - HeavyDB has no multi-table transactions: a batch is one load per table, each atomic
   on the server. If the server goes away mid-batch, StoreUnavailableError carries
-  ``tables_written`` so a spool can replay only the rest.
+  ``tables_written`` so a spool can replay only the rest; a load whose reply was lost
+  is checked by row count when the server is back, so a replay never doubles it.
 - The server going away raises StoreUnavailableError; the next call reconnects. The
   password is never logged and never appears in a repr or an error message.
 """
 
 from __future__ import annotations
 
+import hashlib
 import http.client
 import importlib
 import logging
@@ -50,8 +59,18 @@ from f1dash_tui.store.schema import (
 log = logging.getLogger(__name__)
 
 QUERY_TIMEOUT_S = 30.0
-"""Longest wait for one reply. A 20,000-row batch loads in well under a second; 30 s
-leaves room for a busy server without hanging a writer forever on a dead one."""
+"""Longest wait for one reply after login (logging in waits connect_timeout_s). A
+20,000-row batch loads in well under a second; 30 s leaves room for a busy server
+without hanging a writer for ever on a stalled one."""
+
+MIN_SERVER_VERSION = (4, 6)
+"""pyheavydb refuses older servers: their columnar date loads were wrong."""
+
+_CLIENT_MODULES = {
+    "heavydb": "heavydb.thrift.Heavy",
+    "pymapd": "omnisci.thrift.OmniSci",
+}
+"""The generated Thrift client inside each driver package."""
 
 SCHEMA_VERSION_KEY = "schema_version"
 
@@ -59,17 +78,19 @@ _FLOAT_TYPES = ("f4", "f8")
 _INT_TYPES = ("i2", "i4", "i8")
 
 
-class _ThriftSession:
-    """A connection made without ``driver.connect`` (https with custom TLS options).
+class _Session:
+    """A logged-in Thrift session, shaped as the driver's ``Cursor`` expects.
 
-    The driver's cursor needs only ``_client``, ``_session`` and
-    ``register_runtime_udfs``; pyheavydb's own https connection cannot take a CA file
-    or skip verification, so this one builds the same Thrift stack with an SSL context.
+    The cursor needs only ``_client``, ``_session`` and ``register_runtime_udfs``.
     """
 
-    def __init__(self, client: Any, transport: Any, session: str, driver: Any) -> None:
+    def __init__(
+        self, client: Any, transport: Any, endpoint: Any, session: str, driver: Any
+    ) -> None:
         self._client = client
         self._transport = transport
+        self._endpoint = endpoint
+        """The TSocket or THttpClient under the transport (it holds the timeout)."""
         self._session = session
         self._driver = driver
         self._closed = 0
@@ -81,15 +102,20 @@ class _ThriftSession:
         """A driver cursor on this session."""
         return self._driver.Cursor(self)
 
+    def set_timeout(self, timeout_s: float) -> None:
+        """Longest wait for a reply from now on."""
+        self._endpoint.setTimeout(timeout_s * 1000)
+
     def close(self) -> None:
-        """Disconnect the session and close the transport."""
-        if not self._closed:
-            self._closed = 1
-            try:
-                self._client.disconnect(self._session)
-            finally:
-                if self._transport.isOpen():
-                    self._transport.close()
+        """Log out and close the transport."""
+        if self._closed:
+            return
+        self._closed = 1
+        try:
+            self._client.disconnect(self._session)
+        finally:
+            if self._transport.isOpen():
+                self._transport.close()
 
 
 def _load_driver() -> ModuleType:
@@ -105,10 +131,33 @@ def _load_driver() -> ModuleType:
     )
 
 
+def _version_tuple(version: str) -> tuple[int, ...]:
+    """(8, 0, 1) from "8.0.1-20240605-abc"; () when there is no number."""
+    numbers = []
+    for part in version.split("-", 1)[0].split("."):
+        if not part.isdigit():
+            break
+        numbers.append(int(part))
+    return tuple(numbers)
+
+
 def _transport_errors() -> tuple[type[BaseException], ...]:
     from thrift.transport.TTransport import TTransportException
 
     return (TTransportException, OSError, EOFError, http.client.HTTPException)
+
+
+def _failure_reason(error: BaseException, timeout_s: float) -> str:
+    """Why a transport call failed, in a few words (a timeout says how long)."""
+    from thrift.transport.TTransport import TTransportException
+
+    timed_out = isinstance(error, TimeoutError) or (
+        isinstance(error, TTransportException)
+        and error.type == TTransportException.TIMED_OUT
+    )
+    if timed_out:
+        return f"no answer within {timeout_s:g} s"
+    return type(error).__name__
 
 
 def _one_line(text: object) -> str:
@@ -144,6 +193,18 @@ def _thrift_column(values: np.ndarray, logical_type: str, ttypes: Any) -> Any:
     return ttypes.TColumn(data=data, nulls=nulls.tolist())
 
 
+def _table_digest(arrays: Mapping[str, np.ndarray]) -> str:
+    """A fingerprint of one table's rows (to recognise a batch offered again)."""
+    digest = hashlib.blake2b(digest_size=16)
+    for name, values in arrays.items():
+        digest.update(name.encode())
+        if values.dtype == object:
+            digest.update("\x1f".join(map(str, values.tolist())).encode())
+        else:
+            digest.update(np.ascontiguousarray(values).tobytes())
+    return digest.hexdigest()
+
+
 def _python_value(value: Any) -> Any:
     """Parameters as plain Python values (the driver cannot render numpy scalars)."""
     if isinstance(value, np.generic):
@@ -166,6 +227,11 @@ class HeavyDBStore:
         self._connection: Any = None
         self._ttypes: Any = None
         self._next_event_seq = 1
+        self._reply_timeout_s = QUERY_TIMEOUT_S
+        # The writer's bookkeeping for loads cut off by a broken connection.
+        self._row_counts: dict[str, int] = {}
+        self._uncertain_loads: list[tuple[str, str, int, int]] = []
+        self._landed_loads: dict[tuple[str, str], bool] = {}
         with self._lock:
             self._connection = self._connect()
             try:
@@ -203,7 +269,8 @@ class HeavyDBStore:
                 "choose binary, http or https"
             )
         try:
-            # A plain TCP probe first: the driver's own socket has no connect timeout.
+            # A plain TCP probe first: it names the reason (refused, no route, unknown
+            # host) that the Thrift socket's error leaves out.
             probe = socket.create_connection(
                 (settings.host, settings.port), timeout=settings.connect_timeout_s
             )
@@ -214,45 +281,18 @@ class HeavyDBStore:
         except OSError as error:
             reason = error.strerror or type(error).__name__
             raise self._unavailable("connecting", reason) from None
-        driver = self._driver
-        # pyheavydb turns a transport failure during login into ValueError.
-        login_failures: tuple[type[BaseException], ...] = (
-            ValueError,
-            *self._transport_errors,
-        )
         try:
-            if settings.protocol == "https" and (
-                not settings.tls_verify or settings.tls_ca_file
-            ):
-                connection = self._connect_https_with_context()
-            else:
-                connection = driver.connect(
-                    user=settings.user,
-                    password=settings.password,
-                    host=settings.host,
-                    port=settings.port,
-                    dbname=settings.database,
-                    protocol=settings.protocol,
-                )
-        except driver.OperationalError as error:
-            raise self._unavailable("connecting", error) from None
-        except driver.Error as error:
-            raise self._rejected(str(error)) from None
+            connection = self._log_in()
         except ssl.SSLError as error:
             raise StoreError(
                 f"TLS with HeavyDB at {self.where} failed ({_one_line(error)}); "
                 "check store.heavydb.tls_ca_file / tls_verify"
             ) from None
-        except login_failures as error:
-            raise self._unavailable("logging in", type(error).__name__) from None
-        except RuntimeError as error:  # the driver refuses HeavyDB < 4.6
-            raise StoreError(f"HeavyDB at {self.where}: {_one_line(error)}") from None
-        self._set_timeout(connection)
-        if self._ttypes is None:
-            # TColumn & co. live beside the driver's generated client (heavydb.thrift
-            # or pymapd's omnisci.thrift).
-            package = type(connection._client).__module__.rsplit(".", 1)[0]
-            self._ttypes = importlib.import_module(f"{package}.ttypes")
+        except self._transport_errors as error:
+            reason = _failure_reason(error, settings.connect_timeout_s)
+            raise self._unavailable("logging in", reason) from None
+        self._reply_timeout_s = max(QUERY_TIMEOUT_S, settings.connect_timeout_s)
+        connection.set_timeout(self._reply_timeout_s)
         log.info(
             "connected to HeavyDB at %s as %s (%s)",
             self.where,
@@ -261,32 +301,56 @@ class HeavyDBStore:
         )
         return connection
 
-    def _connect_https_with_context(self) -> Any:
+    def _log_in(self) -> _Session:
+        """Open the transport (timeouts set before the first byte) and log in."""
+        from thrift.protocol.TBinaryProtocol import TBinaryProtocolAccelerated
         from thrift.protocol.TJSONProtocol import TJSONProtocol
         from thrift.transport.THttpClient import THttpClient
+        from thrift.transport.TSocket import TSocket
+        from thrift.transport.TTransport import TBufferedTransport
 
-        client_module = importlib.import_module(
-            "heavydb.thrift.Heavy"
-            if self._driver.__name__ == "heavydb"
-            else "omnisci.thrift.OmniSci"
-        )
         settings = self.settings
-        transport = THttpClient(
-            f"https://{settings.host}:{settings.port}",
-            ssl_context=tls_context(settings),
-        )
-        client = client_module.Client(TJSONProtocol(transport))
+        timeout_ms = settings.connect_timeout_s * 1000
+        endpoint: Any
+        if settings.protocol == "binary":
+            endpoint = TSocket(settings.host, settings.port)
+            transport: Any = TBufferedTransport(endpoint)
+            protocol: Any = TBinaryProtocolAccelerated(transport)
+        else:
+            context = tls_context(settings) if settings.protocol == "https" else None
+            endpoint = THttpClient(
+                f"{settings.protocol}://{settings.host}:{settings.port}",
+                ssl_context=context,
+            )
+            transport = endpoint
+            protocol = TJSONProtocol(transport)
+        endpoint.setTimeout(timeout_ms)
+        client_module = importlib.import_module(_CLIENT_MODULES[self._driver.__name__])
+        if self._ttypes is None:
+            package = client_module.__name__.rsplit(".", 1)[0]
+            self._ttypes = importlib.import_module(f"{package}.ttypes")
+        client = client_module.Client(protocol)
         transport.open()
         try:
             session = client.connect(
                 settings.user, settings.password, settings.database
             )
-        except Exception as error:
+            version = client.get_version()
+        except self._ttypes.TDBException as error:
             transport.close()
-            if type(error).__name__ == "TDBException":
-                raise self._driver.Error(getattr(error, "error_msg", "")) from None
+            raise self._rejected(str(error.error_msg)) from None
+        except BaseException:
+            if transport.isOpen():
+                transport.close()
             raise
-        return _ThriftSession(client, transport, session, self._driver)
+        connection = _Session(client, transport, endpoint, session, self._driver)
+        if _version_tuple(version) < MIN_SERVER_VERSION:
+            connection.close()
+            raise StoreError(
+                f"HeavyDB at {self.where} runs version {version}; f1dash-tui needs "
+                f"{MIN_SERVER_VERSION[0]}.{MIN_SERVER_VERSION[1]} or newer"
+            )
+        return connection
 
     def _rejected(self, message: str) -> StoreError:
         text = _one_line(message)
@@ -304,32 +368,18 @@ class HeavyDBStore:
             )
         return StoreError(f"HeavyDB at {self.where} refused the login: {text}")
 
-    def _set_timeout(self, connection: Any) -> None:
-        timeout_ms = max(QUERY_TIMEOUT_S, self.settings.connect_timeout_s) * 1000
-        for name in ("_socket", "_transport"):
-            endpoint = getattr(connection, name, None)
-            if endpoint is not None and hasattr(endpoint, "setTimeout"):
-                endpoint.setTimeout(timeout_ms)
-                return
-
     def _discard_connection(self) -> None:
         """Close the connection, quietly when the server is already gone."""
         connection, self._connection = self._connection, None
         if connection is None:
             return
+        from thrift.Thrift import TException
+
         try:
             connection.close()
-        except (self._driver.Error, *self._transport_errors) as error:
+        except (TException, *self._transport_errors) as error:
+            # TDBException ("Session not valid") is a TException too.
             log.debug("closing the HeavyDB connection to %s: %s", self.where, error)
-        # A close that failed leaves the driver's connection "open", and its __del__
-        # would retry and print to stderr (the terminal the dashboard draws on).
-        connection._closed = 1
-        transport = getattr(connection, "_transport", None)
-        if transport is not None and transport.isOpen():
-            try:
-                transport.close()
-            except self._transport_errors as error:
-                log.debug("closing the transport to %s: %s", self.where, error)
 
     def _ensure_connection(self) -> Any:
         if self._connection is None:
@@ -355,7 +405,8 @@ class HeavyDBStore:
                 if idempotent and attempt == 1:
                     log.info("HeavyDB connection to %s broke; retrying", self.where)
                     continue
-                raise self._unavailable(doing, type(error).__name__) from None
+                reason = _failure_reason(error, self._reply_timeout_s)
+                raise self._unavailable(doing, reason) from None
             except Exception as error:
                 message = _one_line(getattr(error, "error_msg", None) or error)
                 if "session not valid" in message.lower() and attempt == 1:
@@ -466,20 +517,78 @@ class HeavyDBStore:
         rows_written = 0
         tables_written: list[str] = []
         with self._lock:
-            for name, arrays in prepared:
-                if not arrays or len(next(iter(arrays.values()))) == 0:
-                    continue
-                next_event_seq = self._next_event_seq
-                if name == "event":
-                    next_event_seq = fill_event_seq(arrays, next_event_seq)
-                try:
-                    rows_written += self._load(name, arrays)
-                except StoreError as error:
-                    error.tables_written = tuple(tables_written)  # type: ignore[attr-defined]
-                    raise
-                self._next_event_seq = next_event_seq
-                tables_written.append(name)
+            try:
+                self._settle_uncertain_loads()
+                for name, arrays in prepared:
+                    rows = len(next(iter(arrays.values()))) if arrays else 0
+                    if rows == 0:
+                        continue
+                    rows_written += self._write_table(name, arrays, rows)
+                    tables_written.append(name)
+            except StoreError as error:
+                error.tables_written = tuple(tables_written)  # type: ignore[attr-defined]
+                raise
         return rows_written
+
+    def _write_table(self, name: str, arrays: dict[str, np.ndarray], rows: int) -> int:
+        """Load one table of a batch, at most once even across a broken connection.
+
+        A connection that breaks during a load leaves it unknown whether the server
+        applied it (the reply may be what was lost). The load is remembered with the
+        table's row count before it; ``_settle_uncertain_loads`` compares the count
+        once the server is back, and when the caller (the ingest spool) offers the
+        same rows again, rows that did land are not loaded twice. Counting works
+        because a store has one writer.
+        """
+        digest = _table_digest(arrays)
+        if self._landed_loads.pop((name, digest), False):
+            log.info(
+                "%s rows from before the outage had landed; not loading again", name
+            )
+            return rows
+        count_before = self._row_count(name)
+        next_event_seq = self._next_event_seq
+        if name == "event":
+            next_event_seq = fill_event_seq(arrays, next_event_seq)
+        self._ensure_connection()
+        try:
+            self._load(name, arrays)
+        except StoreUnavailableError:
+            self._uncertain_loads.append((name, digest, count_before, rows))
+            raise
+        self._row_counts[name] = count_before + rows
+        self._next_event_seq = next_event_seq
+        return rows
+
+    def _row_count(self, name: str) -> int:
+        if name not in self._row_counts:
+            (count,) = self._fetch_locked(f"SELECT COUNT(*) FROM {name}", ())[0]
+            self._row_counts[name] = int(count)
+        return self._row_counts[name]
+
+    def _settle_uncertain_loads(self) -> None:
+        """Find out whether loads cut off by a broken connection were applied."""
+        while self._uncertain_loads:
+            name, digest, count_before, rows = self._uncertain_loads[0]
+            self._row_counts.pop(name, None)
+            count_now = self._row_count(name)
+            if count_now == count_before + rows:
+                self._landed_loads[(name, digest)] = True
+                if name == "event":
+                    (latest,) = self._fetch_locked(
+                        "SELECT MAX(event_seq) FROM event", ()
+                    )[0]
+                    self._next_event_seq = max(self._next_event_seq, int(latest) + 1)
+            elif count_now != count_before:
+                log.warning(
+                    "%s holds %d rows, expected %d or %d: another writer? A batch "
+                    "replayed after the outage may be stored twice",
+                    name,
+                    count_now,
+                    count_before,
+                    count_before + rows,
+                )
+            self._uncertain_loads.pop(0)
 
     # -- reading ------------------------------------------------------------------
 

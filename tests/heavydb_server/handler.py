@@ -41,6 +41,7 @@ from heavydb.thrift.ttypes import (
     TTableDetails,
     TTableType,
 )
+from thrift.transport.TTransport import TTransportException
 
 from .dialect import (
     INTEGER_TYPES,
@@ -142,6 +143,7 @@ class HeavyDBTestHandler:
         self._password = password
         self._database = database
         self._sessions: dict[str, str] = {}
+        self._lose_next_load_reply = False
         self.calls: Counter[str] = Counter()
         """Service calls served, by name (sql_execute by statement verb), for tests
         that check how a client talks to the server (bulk loads, not row INSERTs)."""
@@ -188,6 +190,19 @@ class HeavyDBTestHandler:
     def disconnect(self, session: str) -> None:
         self._check_session(session)
         del self._sessions[session]
+
+    def lose_next_load_reply(self) -> None:
+        """Apply the next bulk load, then drop the connection instead of replying,
+        as a server that dies right after committing would: the client cannot tell
+        whether its rows landed."""
+        self._lose_next_load_reply = True
+
+    def _after_load(self) -> None:
+        if self._lose_next_load_reply:
+            self._lose_next_load_reply = False
+            # The Processor lets a transport error through; the server then closes
+            # the connection without a reply.
+            raise TTransportException(message="test server dropped the reply")
 
     def expire_sessions(self) -> None:
         """Forget every session, as HeavyDB does after its idle-session timeout
@@ -443,6 +458,7 @@ class HeavyDBTestHandler:
                 for column, data in zip(columns, cols, strict=True)
             ]
             self._insert(table_name, columns, value_lists)
+        self._after_load()
 
     def load_table_binary(
         self, session: str, table_name: str, rows: list[Any], column_names: list[str]

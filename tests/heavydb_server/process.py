@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import select
+import signal
 import subprocess
 import sys
 import time
@@ -126,6 +127,17 @@ class HeavyDBServerProcess:
     def _last_error(self) -> str:
         lines = self.log_path.read_text(errors="replace").strip().splitlines()
         return lines[-1] if lines else "no output"
+
+    def pause(self) -> None:
+        """SIGSTOP the server: it keeps its port (the kernel still accepts TCP
+        connections) but answers nothing, like a hung or overloaded server."""
+        assert self._process is not None, "the server is not running"
+        self._process.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        """SIGCONT a paused server."""
+        assert self._process is not None, "the server is not running"
+        self._process.send_signal(signal.SIGCONT)
 
     def kill(self) -> None:
         """SIGKILL the server, as a crash would, and reap it."""
