@@ -773,13 +773,27 @@ class RaceModel:
     def world_pose(self) -> dict[str, np.ndarray]:
         """World position, velocity and direction vectors of every car."""
         x, z, fx, fz, yaw = self._pose_table[self.metre].T
+        # Within its metre the car is moved along the forward direction, so
+        # positions advance smoothly tick to tick (no 1 m steps).
+        offset_along_m = self.lap_distance_m - self.metre
+        if self._on_grid:
+            offset_along_m = np.where(
+                offset_along_m < -1.0, offset_along_m + self.length_m, offset_along_m
+            )
         offset = self.lane_offset_m
         if self.pit_phase.any():
-            offset = np.where(self.pit_phase > 0, PIT_LANE_OFFSET_M, offset)
+            # Ease into and out of the pit lane over 60 m instead of jumping sideways.
+            info = self.track.info
+            d = self.lap_distance_m
+            since_entry = (d - info.pit_entry_m) % self.length_m
+            until_exit = (info.pit_exit_m - d) % self.length_m
+            ease = np.minimum(np.minimum(since_entry, until_exit) / 60.0, 1.0)
+            lane = offset + (PIT_LANE_OFFSET_M - offset) * ease
+            offset = np.where(self.pit_phase > 0, lane, offset)
         # The game's right vector is (-forward_z, 0, forward_x).
         return {
-            "x": x - fz * offset,
-            "z": z + fx * offset,
+            "x": x + fx * offset_along_m - fz * offset,
+            "z": z + fz * offset_along_m + fx * offset,
             "vx": fx * self.speed_mps,
             "vz": fz * self.speed_mps,
             "fx": fx,
