@@ -458,7 +458,9 @@ class F1DashApp(App[None]):
                     if status.next_try_unix_s
                     else 0.0
                 )
-                return f"{poller.group}: {status.error} (retry in {retry:.0f}s)"
+                return (
+                    f"{poller.group} poll failed, retry in {retry:.0f}s: {status.error}"
+                )
         return None
 
     # ----------------------------------------------------------- user actions

@@ -47,12 +47,13 @@ def header_text(
         if safety_car:
             text.append(f"  [{safety_car}]", style="bold reverse")
     text.append("\n")
+    if error:
+        # What failed comes first: the rest of the line may be cut at 80 columns.
+        text.append(f"! {error}; showing the last good data  ", style="bold reverse")
     text.append(source_label or "store", style="italic")
     age = "—" if data_age_s is None else coarse_age(data_age_s)
     text.append(f"  data {age} old")
     text.append(f"  {polling}")
-    if error:
-        text.append(f"  ! {error}", style="bold")
     return text
 
 
