@@ -424,3 +424,22 @@ def test_pace_differs_per_car_and_gaps_open_and_close() -> None:
     opened = (changes > 0.05).any(axis=0)
     closed = (changes < -0.05).any(axis=0)
     assert np.sum(opened & closed) >= 3  # several cars both lose and gain time
+
+
+def test_world_positions_advance_at_the_speed_shown(race: dict) -> None:
+    motion = race["tables"]["motion"]
+    telemetry = race["tables"]["car_telemetry"]
+    for car in range(CARS):
+        mine = motion["car_index"] == car
+        xz = np.column_stack(
+            [motion["world_position_x_m"][mine], motion["world_position_z_m"][mine]]
+        )
+        step_m = np.hypot(*np.diff(xz, axis=0).T)
+        speed_mps = telemetry["speed_kph"][telemetry["car_index"] == car][1:] / 3.6
+        moving = speed_mps > 20
+        ratio = step_m[moving] / (speed_mps[moving] / RATE_HZ)
+        # Along the outline a metre of lap distance is a metre of world distance,
+        # give or take where smoothing the capture cut a hairpin short (~25 %).
+        assert 0.98 < np.median(ratio) < 1.02
+        assert np.percentile(ratio, 1) > 0.7
+        assert np.percentile(ratio, 99) < 1.25
