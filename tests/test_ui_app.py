@@ -87,7 +87,10 @@ def capture_truth(melbourne_pcap: Path) -> dict[str, object]:
 
 
 def _settings(path: Path) -> Settings:
-    return Settings(store=StoreSettings(sqlite_path=path), ui=UISettings())
+    # Polls every 2 s: between polls the app is idle, so Pilot key presses (which
+    # wait for an idle process, up to 1 s each) do not stall the tests.
+    ui = UISettings(live_poll_interval_s=2.0)
+    return Settings(store=StoreSettings(sqlite_path=path), ui=ui)
 
 
 def plain(renderable: object, width: int = 160) -> str:
@@ -295,10 +298,11 @@ async def test_pause_and_interval_keys(melbourne_store: Path) -> None:
         assert app.pollers["live"].polls <= polls + 1
         await pilot.press("p")
         assert not app.paused
+        # Steps: 0.1, 0.25, 0.5, 1, 2, 5, 10 s; these tests start at 2 s.
         await pilot.press("plus")
-        assert app.live_interval_s == 1.0
+        assert app.live_interval_s == 5.0
         await pilot.press("minus", "minus")
-        assert app.live_interval_s == 0.25
+        assert app.live_interval_s == 1.0
 
 
 def test_glyphs_follow_the_terminal() -> None:
