@@ -131,7 +131,6 @@ class RaceModel:
         self.grid_position = np.arange(1, n + 1)
         self.total_distance_m = -(GRID_SLOT_M * np.arange(n) + 6.0)
         self.speed_mps = np.zeros(n)
-        self.previous_speed_mps = np.zeros(n)
         self.acceleration_mps2 = np.zeros(n)
         self.completed_laps = np.zeros(n, dtype=np.int64)
         self.line_crossings = np.zeros(n, dtype=np.int64)
@@ -172,7 +171,7 @@ class RaceModel:
         self.track_temperature_c = self.air_temperature_c + float(
             rng.uniform(7.0, 13.0)
         )
-        # Tyres: most start on mediums, the back half of the grid on softs or hards.
+        # Tyres: half the grid starts on mediums, a quarter each on softs and hards.
         self.compound = rng.choice([SOFT, MEDIUM, MEDIUM, HARD], n)
         self.tyre_age_laps = np.zeros(n, dtype=np.int64)
         self.wear_pct = np.zeros((n, 4))
@@ -186,20 +185,22 @@ class RaceModel:
         self.ers_harvest_k_lap_j = np.zeros(n)
         self.ers_harvest_h_lap_j = np.zeros(n)
         self.ers_deploy_mode = np.ones(n, dtype=np.int64)
-        # Pit stops: one per car (two for some in long races), between 30 % and 70 %
-        # of the distance; a 2-lap race stops at the end of lap 1.
+
+        # Pit stops (the lap at whose end a car comes in): one per car between 30 %
+        # and 70 % of the distance, or in races of 30+ laps two for ~40 % of the
+        # cars, at about a third and two thirds; a 2-lap race stops after lap 1.
+        def lap_between(low: float, high: float) -> int:
+            first = max(1, round(low * total_laps))
+            last = max(first, min(total_laps - 1, round(high * total_laps)))
+            return int(rng.integers(first, last + 1))
+
         self.planned_stops: list[list[int]] = []
         for _ in range(n):
             stops: list[int] = []
-            if total_laps >= 2:
-                first = max(1, round(0.3 * total_laps))
-                last = max(first, min(total_laps - 1, round(0.7 * total_laps)))
-                if total_laps >= 30 and rng.random() < 0.4:
-                    stops = sorted(
-                        {int(rng.integers(first, last + 1)) for _ in range(2)}
-                    )
-                else:
-                    stops = [int(rng.integers(first, last + 1))]
+            if total_laps >= 30 and rng.random() < 0.4:
+                stops = [lap_between(0.25, 0.4), lap_between(0.55, 0.75)]
+            elif total_laps >= 2:
+                stops = [lap_between(0.3, 0.7)]
             self.planned_stops.append(stops)
         self.num_pit_stops = np.zeros(n, dtype=np.int64)
         self.pit_phase = np.zeros(n, dtype=np.int64)  # 0 on track, 1 in lane, 2 in box
@@ -376,7 +377,8 @@ class RaceModel:
         self._sectors(t)
         crossed = np.nonzero(crossings > self.line_crossings)[0]
         self.line_crossings = crossings
-        for car in crossed:
+        # The car furthest past the line crossed it first (it matters at the flag).
+        for car in crossed[np.argsort(-self.total_distance_m[crossed])]:
             self._complete_lap(int(car), t)
         if (
             in_lane.any()
