@@ -9,7 +9,6 @@ the same connect/cursor API, and falls back to ``pymapd`` when only that is inst
   own ``Cursor``. ``heavydb.connect`` itself opens its socket without a timeout, so a
   server that accepts TCP but never answers (stopped, overloaded) would hang the
   writer for ever; and for https it cannot take a CA file or skip verification.
-
 - Writes are columnar bulk loads: one Thrift ``load_table_binary_columnar`` call per
   table per batch, never an INSERT per row. pyheavydb 7+ dropped pymapd's pandas-based
   ``load_table_columnar``; the Thrift call underneath it is what remains, so the store
