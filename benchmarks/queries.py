@@ -221,54 +221,68 @@ def _percentiles(samples_ms: list[float]) -> tuple[float, float]:
     return statistics.median(ordered), p95
 
 
-def time_queries(path: Path) -> dict[str, tuple[float, float, float]]:
-    """Wall-clock p50 and p95 and CPU-time p95 (ms) of every dashboard query,
-    through a read-only store. CPU time shows the query's own cost when other
-    processes share the cores (wall-clock p95 then includes waiting for a core)."""
-    reader = SQLiteStore(path, read_only=True)
-    queries = DashboardQueries(reader)
+Timings = dict[str, tuple[float, float, float]]
+
+
+def dashboard_calls(queries: DashboardQueries) -> dict[str, Callable[[], object]]:
+    """Every dashboard query as the live dashboard makes it, on the latest session."""
+    info = queries.latest_session()
+    assert info is not None
+    uid, frame = info.session_uid, info.latest_frame
+    tower = queries.timing_tower(uid)
+    assert tower is not None and len(tower.rows) == CARS
+    lap = tower.rows[0].lap_number
+    best = queries.best_laps(TRACK_ID)
+    assert best, "no completed laps"
+    (last_event,) = queries.store.fetch(
+        "SELECT MAX(event_seq) FROM event WHERE session_uid = ?", (uid,)
+    )[0]
+    # A poll every 0.5 s at 60 Hz holds all but the last 30 frames.
+    return {
+        "latest_session": queries.latest_session,
+        "timing_tower": lambda: queries.timing_tower(uid),
+        "car_samples (incremental)": lambda: queries.car_samples(
+            uid, 0, lap, after_frame=frame - 30
+        ),
+        "car_samples (whole lap)": lambda: queries.car_samples(uid, 0, lap - 1),
+        "car_state": lambda: queries.car_state(uid, 0),
+        "positions": lambda: queries.positions(uid),
+        "best_laps": lambda: queries.best_laps(TRACK_ID),
+        "reference_lap": lambda: queries.reference_lap(best[0].key),
+        "events (incremental)": lambda: queries.events(uid, int(last_event) - 2),
+        "pipeline_health": queries.pipeline_health,
+    }
+
+
+def time_queries(early_path: Path, late_path: Path) -> tuple[Timings, Timings]:
+    """Wall-clock p50 and p95 and CPU-time p95 (ms) of every dashboard query on
+    both stores, through read-only connections as a viewer has.
+
+    Calls on the two stores alternate, so load from other processes falls on both
+    alike; CPU time shows a query's own cost when other processes share the cores
+    (wall-clock p95 then includes waiting for a core)."""
+    readers = [SQLiteStore(path, read_only=True) for path in (early_path, late_path)]
     try:
-        info = queries.latest_session()
-        assert info is not None
-        uid, frame = info.session_uid, info.latest_frame
-        tower = queries.timing_tower(uid)
-        assert tower is not None and len(tower.rows) == CARS
-        lap = tower.rows[0].lap_number
-        best = queries.best_laps(TRACK_ID)
-        assert best, "no completed laps"
-        last_event = int(
-            reader.fetch(
-                "SELECT MAX(event_seq) FROM event WHERE session_uid = ?", (uid,)
-            )[0][0]
-        )
-        # A poll every 0.5 s at 60 Hz holds all but the last 30 frames.
-        cases: dict[str, Callable[[], object]] = {
-            "latest_session": queries.latest_session,
-            "timing_tower": lambda: queries.timing_tower(uid),
-            "car_samples (incremental)": lambda: queries.car_samples(
-                uid, 0, lap, after_frame=frame - 30
-            ),
-            "car_samples (whole lap)": lambda: queries.car_samples(uid, 0, lap - 1),
-            "car_state": lambda: queries.car_state(uid, 0),
-            "positions": lambda: queries.positions(uid),
-            "best_laps": lambda: queries.best_laps(TRACK_ID),
-            "reference_lap": lambda: queries.reference_lap(best[0].key),
-            "events (incremental)": lambda: queries.events(uid, last_event - 2),
-            "pipeline_health": queries.pipeline_health,
-        }
-        results = {}
-        for name, call in cases.items():
-            call()  # warm the page cache, as a running viewer has it warm
-            wall_ms, cpu_ms = [], []
+        calls = [dashboard_calls(DashboardQueries(reader)) for reader in readers]
+        results: tuple[Timings, Timings] = ({}, {})
+        for name in calls[0]:
+            wall_ms: list[list[float]] = [[], []]
+            cpu_ms: list[list[float]] = [[], []]
+            for side in (0, 1):
+                calls[side][name]()  # warm the page cache, as a live viewer has it
             for _ in range(REPEATS):
-                start, start_cpu = time.perf_counter(), time.thread_time()
-                call()
-                wall_ms.append((time.perf_counter() - start) * 1000)
-                cpu_ms.append((time.thread_time() - start_cpu) * 1000)
-            results[name] = (*_percentiles(wall_ms), _percentiles(cpu_ms)[1])
+                for side in (0, 1):
+                    start, start_cpu = time.perf_counter(), time.thread_time()
+                    calls[side][name]()
+                    wall_ms[side].append((time.perf_counter() - start) * 1000)
+                    cpu_ms[side].append((time.thread_time() - start_cpu) * 1000)
+            for side in (0, 1):
+                p50, p95 = _percentiles(wall_ms[side])
+                results[side][name] = (p50, p95, _percentiles(cpu_ms[side])[1])
         return results
     finally:
-        reader.close()
+        for reader in readers:
+            reader.close()
 
 
 def race_seconds(path: Path) -> float:
@@ -320,7 +334,6 @@ def main(argv: list[str] | None = None) -> int:
         print(f"early store: {early_path}")
         with SQLiteStore(early_path) as writer:
             build(SyntheticRace(), writer, args.early_minutes * 60)
-        early = time_queries(early_path)
         path = args.path or Path(scratch) / "bench.sqlite3"
         print(f"long store: {path}")
         if race_seconds(path) < args.minutes * 60 - 1:
@@ -330,7 +343,7 @@ def main(argv: list[str] | None = None) -> int:
                 build(SyntheticRace(), writer, args.minutes * 60)
         else:
             print("  reusing it: it holds the whole race")
-        late = time_queries(path)
+        early, late = time_queries(early_path, path)
         per_car = writer_rows(path, "car_telemetry")
         print(f"car_telemetry rows at the end: {per_car:,}")
         early_label = f"{args.early_minutes:g} min"
