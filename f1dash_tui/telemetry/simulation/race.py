@@ -560,6 +560,8 @@ class RaceModel:
             & (old_lap_distance < info.pit_entry_m)
             & (d >= info.pit_entry_m)
         )
+        if self.chequered_s is not None:
+            entering[:] = False  # nobody stops after the flag is out
         for car in np.nonzero(entering)[0].tolist():
             stops = self.planned_stops[car]
             if stops and stops[0] == current_lap[car]:
