@@ -48,7 +48,7 @@ run_listener(
         store=StoreSettings(sqlite_path=Path(sys.argv[1])),
         ingest=IngestSettings(
             listen_host="127.0.0.1", listen_port=int(sys.argv[2]),
-            spool_dir=Path(sys.argv[3]),
+            spool_dir=Path(sys.argv[3]), batch_max_s=float(sys.argv[4]),
         ),
     ),
     stop_event=stop,
@@ -122,6 +122,7 @@ def live_benchmark(args: argparse.Namespace, workdir: Path) -> None:
             str(store_path),
             str(port),
             str(workdir / "spool"),
+            str(args.batch_s),
         ],
         env=dict(os.environ),
     )
@@ -147,7 +148,8 @@ def live_benchmark(args: argparse.Namespace, workdir: Path) -> None:
     )
     store.close()
     print(
-        f"live ingest at {args.rate} Hz, {args.cars} cars: {sent:,} datagrams in "
+        f"live ingest at {args.rate} Hz, {args.cars} cars, batches <= "
+        f"{args.batch_s * 1000:.0f} ms: {sent:,} datagrams in "
         f"{wall_s:.1f} s ({sent / wall_s:,.0f}/s), {packets:,} stored; CPU "
         f"{cpu_s:.2f} s = {100 * cpu_s / wall_s:.1f}% of one core (goal < 5%); "
         f"last write lag {1000 * (lag_s or 0):.0f} ms"
@@ -174,6 +176,12 @@ def main() -> None:
     parser.add_argument("--rate", type=int, default=60)
     parser.add_argument("--format", type=int, default=2026, dest="packet_format")
     parser.add_argument("--live-seconds", type=float, default=20.0)
+    parser.add_argument(
+        "--batch-s",
+        type=float,
+        default=IngestSettings().batch_max_s,
+        help="the live ingest's batch_max_s (default: the configured default)",
+    )
     parser.add_argument("--skip-replay", action="store_true")
     parser.add_argument("--skip-live", action="store_true")
     args = parser.parse_args()
