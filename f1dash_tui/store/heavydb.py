@@ -527,6 +527,10 @@ class HeavyDBStore:
             except StoreError as error:
                 error.tables_written = tuple(tables_written)  # type: ignore[attr-defined]
                 raise
+            # A landed load not offered again in the first whole batch after the
+            # outage was dropped by the caller (ingest checks too): forget it, so
+            # that later rows with equal values are never skipped.
+            self._landed_loads.clear()
         return rows_written
 
     def _write_table(self, name: str, arrays: dict[str, np.ndarray], rows: int) -> int:
