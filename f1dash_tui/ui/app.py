@@ -30,9 +30,8 @@ from f1dash_tui.render.track_map import MapStyle
 from f1dash_tui.settings import Settings
 from f1dash_tui.store import Store
 from f1dash_tui.store.snapshots import LapKey
-from f1dash_tui.ui.live_data import LiveData, append_samples
+from f1dash_tui.ui.live_data import LiveData
 from f1dash_tui.ui.messages import (
-    CarUpdate,
     EventsUpdate,
     LiveFrame,
     PollFailed,
@@ -41,6 +40,7 @@ from f1dash_tui.ui.messages import (
     ReferenceUpdate,
     SlowUpdate,
 )
+from f1dash_tui.ui.poll_jobs import events_job, live_job, reference_job, slow_job
 from f1dash_tui.ui.pollers import Poller, StoreAccess
 from f1dash_tui.ui.screens.base import DashboardScreen
 from f1dash_tui.ui.screens.best_laps import BestLapsScreen
@@ -59,10 +59,6 @@ SCREEN_TITLES = {
 }
 POLL_INTERVALS_S = (0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0)
 """Steps for + and -: 0.1 s is the ingest batch time, below it nothing new arrives."""
-TRAIL_MAX_POINTS = 22 * 3000
-"""Positions kept for the map's outline: ~60 s of 22 cars at 2 polls/s is 2,640 points;
-3,000 per car covers a full lap at the fastest poll interval."""
-EVENTS_KEPT = 2000
 
 
 PLOT_MARKERS: dict[MapStyle, PlotMarker] = {
@@ -135,10 +131,6 @@ class F1DashApp(App[None]):
         self.map_style: MapStyle = glyphs_for_terminal()
         self.spark_style: SparkStyle = "ascii" if self.map_style == "ascii" else "block"
         self.plot_marker: PlotMarker = PLOT_MARKERS[self.map_style]
-        self._trail_x: list[np.ndarray] = []
-        self._trail_z: list[np.ndarray] = []
-        self._trail_points = 0
-        self._trail_frame: int | None = None
         self.refresh_seconds: deque[float] = deque(maxlen=100_000)
         """How long applying each poll result took on the main thread (benchmark)."""
         self.refresh_cpu_seconds: deque[float] = deque(maxlen=100_000)
@@ -150,12 +142,19 @@ class F1DashApp(App[None]):
         self._last_shown_packet_unix_s: float | None = None
         slow = settings.ui.slow_poll_interval_s
         self.pollers: dict[str, Poller] = {
-            "live": Poller(self, "live", lambda: self.live_interval_s, self._live_job),
-            "events": Poller(
-                self, "events", lambda: max(1.0, self.live_interval_s), self._events_job
+            "live": Poller(
+                self, "live", lambda: self.live_interval_s, self._job(live_job)
             ),
-            "slow": Poller(self, "slow", lambda: slow, self._slow_job),
-            "reference": Poller(self, "reference", lambda: slow, self._reference_job),
+            "events": Poller(
+                self,
+                "events",
+                lambda: max(1.0, self.live_interval_s),
+                self._job(events_job),
+            ),
+            "slow": Poller(self, "slow", lambda: slow, self._job(slow_job)),
+            "reference": Poller(
+                self, "reference", lambda: slow, self._job(reference_job)
+            ),
         }
         for poller in self.pollers.values():
             poller.clock = lambda: self.clock()
@@ -177,102 +176,11 @@ class F1DashApp(App[None]):
     def _tick_ages(self) -> None:
         self._show({"status"})
 
-    # ----------------------------------------------------------- poll jobs
-    # Each *_job runs on the main thread and returns a closure for a worker thread.
-    def _live_job(self) -> Callable[[], PollPayload]:
-        live = self.live
-        wanted_car = live.selected_car
-        held = live.samples
-        held_key = (
-            (held.session_uid, held.car_index, held.lap_number)
-            if held is not None
-            else None
-        )
-        held_frame = held.last_frame if held is not None else None
-        held_overall = held.last_overall_frame if held is not None else None
-
-        def job() -> PollPayload:
-            def query(queries: Any) -> LiveFrame:
-                session = queries.latest_session()
-                if session is None:
-                    return LiveFrame(None, None, None)
-                uid = session.session_uid
-                tower = queries.timing_tower(uid)
-                positions = queries.positions(uid)
-                rows = tower.rows if tower is not None else ()
-                row = next((r for r in rows if r.car_index == wanted_car), None)
-                if row is None and rows:
-                    row = rows[0]  # nothing selected yet: the leader
-                car = None
-                if row is not None:
-                    lap = row.lap_number
-                    same_lap = held_key == (uid, row.car_index, lap)
-                    after = held_frame if same_lap else None
-                    after_overall = held_overall if same_lap else None
-                    car = CarUpdate(
-                        uid,
-                        row.car_index,
-                        lap,
-                        after,
-                        queries.car_state(uid, row.car_index),
-                        queries.car_samples(
-                            uid,
-                            row.car_index,
-                            lap,
-                            after_frame=after,
-                            after_overall_frame=after_overall,
-                        ),
-                    )
-                return LiveFrame(session, tower, positions, car)
-
-            return self.store_access.run(query)
-
-        return job
-
-    def _events_job(self) -> Callable[[], PollPayload] | None:
-        uid = self.live.session_uid
-        if uid is None:
-            return None
-        same = self.live.events_session_uid == uid and self.live.events
-        after = self.live.events[-1].event_id if same else None
-
-        def job() -> PollPayload:
-            def query(queries: Any) -> EventsUpdate:
-                events = queries.events(uid, after_event_id=after)
-                return EventsUpdate(uid, after, tuple(events))
-
-            return self.store_access.run(query)
-
-        return job
-
-    def _slow_job(self) -> Callable[[], PollPayload]:
-        track_id = self.live.session.track_id if self.live.session else None
-
-        def job() -> PollPayload:
-            def query(queries: Any) -> SlowUpdate:
-                best = () if track_id is None else tuple(queries.best_laps(track_id))
-                return SlowUpdate(track_id, best, queries.pipeline_health())
-
-            return self.store_access.run(query)
-
-        return job
-
-    def _reference_job(self) -> Callable[[], PollPayload] | None:
-        live = self.live
-        wanted = live.reference_key
-        if wanted is None and live.best_laps:
-            wanted = live.best_laps[0].key
-        if wanted is None:
-            return None
-        if live.reference is not None and live.reference.lap.key == wanted:
-            return None
-
-        def job() -> PollPayload:
-            return self.store_access.run(
-                lambda queries: ReferenceUpdate(queries.reference_lap(wanted))
-            )
-
-        return job
+    def _job(
+        self,
+        builder: Callable[[LiveData, StoreAccess], Callable[[], PollPayload] | None],
+    ) -> Callable[[], Callable[[], PollPayload] | None]:
+        return lambda: builder(self.live, self.store_access)
 
     # ----------------------------------------------------------- results
     def on_poll_succeeded(self, message: PollSucceeded) -> None:
@@ -299,127 +207,25 @@ class F1DashApp(App[None]):
     def _apply(self, payload: PollPayload) -> set[str]:
         live = self.live
         if isinstance(payload, LiveFrame):
-            parts = self._apply_live(payload)
-            if payload.car is not None:
-                parts |= self._apply_car(payload.car)
+            parts, new_session = live.apply_live_frame(payload)
+            if new_session:
+                for group in ("events", "slow"):
+                    self.pollers[group].poll_soon()
             return parts
         if isinstance(payload, EventsUpdate):
-            if payload.after_event_id is None:
-                live.events = payload.events
-            else:
-                live.events = (live.events + payload.events)[-EVENTS_KEPT:]
-            live.events_session_uid = payload.session_uid
-            if payload.events or payload.after_event_id is None:
-                live.bump("events")
-                return {"events"}
-            return set()
+            return live.apply_events(payload)
         if isinstance(payload, SlowUpdate):
-            changed = payload.best_laps != live.best_laps
-            live.best_laps = payload.best_laps
-            live.best_laps_track_id = payload.track_id
-            live.health = payload.health
-            if changed:
-                live.bump("slow")
+            parts = live.apply_slow(payload)
+            if parts:
                 self.pollers["reference"].poll_soon()
-            return {"slow"}
+            return parts | {"slow"}
         if isinstance(payload, ReferenceUpdate):
-            live.reference = payload.reference
-            live.bump("reference")
-            return {"reference"}
+            return live.apply_reference(payload)
         return set()
 
-    def _apply_car(self, update: CarUpdate) -> set[str]:
-        live = self.live
-        held = live.samples
-        if update.car_index != live.selected_car or (
-            update.session_uid != live.session_uid
-        ):
-            return set()  # the user moved on while this poll ran
-        if update.after_frame is None:
-            live.samples = update.samples
-        elif held is not None and held.last_frame == update.after_frame:
-            live.samples = append_samples(held, update.samples)
-        else:
-            return set()  # answered a query made before a reset: drop it
-        live.car_state = update.state
-        live.bump("car")
-        return {"car"}
-
-    def _apply_live(self, frame: LiveFrame) -> set[str]:
-        live = self.live
-        parts = {"live"}
-        previous_uid = live.session_uid
-        previous_frame = live.session.latest_frame if live.session else None
-        new_session = frame.session is not None and (
-            frame.session.session_uid != previous_uid
-        )
-        live.session, live.tower, live.positions = (
-            frame.session,
-            frame.tower,
-            frame.positions,
-        )
-        if new_session:
-            live.reset_samples()
-            live.car_state = None
-            live.events = ()
-            live.reference = None if live.reference_key is None else live.reference
-            self._reset_trail()
-            parts |= {"car", "events"}
-            for group in ("events", "slow"):
-                self.pollers[group].poll_soon()
-        if (
-            frame.session is not None
-            and previous_frame is not None
-            and not new_session
-            and frame.session.latest_frame < previous_frame
-        ):
-            # Frames went back: a flashback. The held trace is from a future that no
-            # longer happened.
-            live.reset_samples()
-            self._reset_trail()
-            parts.add("car")
-        if (
-            live.tower is not None
-            and live.tower.rows
-            and live.row_for(live.selected_car) is None
-        ):
-            live.selected_car = live.tower.rows[0].car_index
-            live.reset_samples()
-        row = live.selected_row
-        if (
-            row is not None
-            and live.samples is not None
-            and live.samples.lap_number != row.lap_number
-        ):
-            live.reset_samples()
-            parts.add("car")
-        self._add_to_trail(frame)
-        live.bump("live")
-        return parts
-
-    # ----------------------------------------------------------- trail (map outline)
-    def _reset_trail(self) -> None:
-        self._trail_x, self._trail_z, self._trail_points = [], [], 0
-        self._trail_frame = None
-
-    def _add_to_trail(self, frame: LiveFrame) -> None:
-        positions = frame.positions
-        if positions is None or positions.frame == self._trail_frame:
-            return
-        self._trail_frame = positions.frame
-        self._trail_x.append(np.asarray(positions.world_position_x_m, float))
-        self._trail_z.append(np.asarray(positions.world_position_z_m, float))
-        self._trail_points += len(positions.world_position_x_m)
-        while self._trail_points > TRAIL_MAX_POINTS and len(self._trail_x) > 1:
-            self._trail_points -= len(self._trail_x.pop(0))
-            self._trail_z.pop(0)
-
     def trail(self) -> tuple[np.ndarray, np.ndarray]:
-        """Every car's recent positions, drawn as dots: the map's outline before a
-        lap completes."""
-        if not self._trail_x:
-            return np.empty(0), np.empty(0)
-        return np.concatenate(self._trail_x), np.concatenate(self._trail_z)
+        """Every car's recent positions (the map's outline before a lap completes)."""
+        return self.live.trail()
 
     # ----------------------------------------------------------- screen updates
     def _show(self, parts: set[str]) -> None:

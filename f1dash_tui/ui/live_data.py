@@ -26,6 +26,18 @@ from f1dash_tui.store.snapshots import (
     TowerRow,
     frozen_array,
 )
+from f1dash_tui.ui.messages import (
+    CarUpdate,
+    EventsUpdate,
+    LiveFrame,
+    ReferenceUpdate,
+    SlowUpdate,
+)
+
+TRAIL_MAX_POINTS = 22 * 3000
+"""Positions kept for the map's outline: 3,000 polls of 22 cars, a full lap even at
+the fastest poll interval (0.1 s)."""
+EVENTS_KEPT = 2000
 
 SAMPLE_FIELDS = (
     "frame",
@@ -85,6 +97,10 @@ class LiveData:
     events_session_uid: int | None = None
     health: PipelineHealth | None = None
     versions: Counter[str] = field(default_factory=Counter)
+    _trail_x: list[np.ndarray] = field(default_factory=list)
+    _trail_z: list[np.ndarray] = field(default_factory=list)
+    _trail_points: int = 0
+    _trail_frame: int | None = None
 
     def bump(self, part: str) -> None:
         """Mark ``part`` changed (invalidates render caches keyed on it)."""
@@ -109,12 +125,127 @@ class LiveData:
         """The tower row of the selected car."""
         return self.row_for(self.selected_car)
 
-    def last_sample_frame(self) -> int | None:
-        """The newest frame of the selected car's held samples."""
-        return self.samples.last_frame if self.samples is not None else None
-
     def reset_samples(self) -> None:
         """Drop the held trace (new lap, car, session, or a flashback)."""
         if self.samples is not None or self.car_state is not None:
             self.samples = None
             self.bump("car")
+
+    # ----------------------------------------------------------- applying polls
+    def apply_live_frame(self, frame: LiveFrame) -> tuple[set[str], bool]:
+        """Take a live poll's snapshots; return the parts changed and whether the
+        session is new (so the caller refreshes the per-session pollers)."""
+        parts = {"live"}
+        previous_uid = self.session_uid
+        previous_frame = self.session.latest_frame if self.session else None
+        new_session = frame.session is not None and (
+            frame.session.session_uid != previous_uid
+        )
+        self.session, self.tower, self.positions = (
+            frame.session,
+            frame.tower,
+            frame.positions,
+        )
+        if new_session:
+            self.reset_samples()
+            self.car_state = None
+            self.events = ()
+            if self.reference_key is None:
+                self.reference = None
+            self._reset_trail()
+            parts |= {"car", "events"}
+        elif (
+            frame.session is not None
+            and previous_frame is not None
+            and frame.session.latest_frame < previous_frame
+        ):
+            # Frames went back: a flashback. The held trace is from a future that no
+            # longer happened.
+            self.reset_samples()
+            self._reset_trail()
+            parts.add("car")
+        if self.tower is not None and self.tower.rows and self.selected_row is None:
+            self.selected_car = self.tower.rows[0].car_index  # the leader
+            self.reset_samples()
+        row = self.selected_row
+        if (
+            row is not None
+            and self.samples is not None
+            and self.samples.lap_number != row.lap_number
+        ):
+            self.reset_samples()
+            parts.add("car")
+        self._add_to_trail(frame.positions)
+        self.bump("live")
+        if frame.car is not None:
+            parts |= self.apply_car(frame.car)
+        return parts, new_session
+
+    def apply_car(self, update: CarUpdate) -> set[str]:
+        """Append (or start) the selected car's trace and take its latest state."""
+        held = self.samples
+        if update.car_index != self.selected_car or (
+            update.session_uid != self.session_uid
+        ):
+            return set()  # the user moved on while this poll ran
+        if update.after_frame is None:
+            self.samples = update.samples
+        elif held is not None and held.last_frame == update.after_frame:
+            self.samples = append_samples(held, update.samples)
+        else:
+            return set()  # answered a query made before a reset: drop it
+        self.car_state = update.state
+        self.bump("car")
+        return {"car"}
+
+    def apply_events(self, update: EventsUpdate) -> set[str]:
+        """Append newer events (or take them all for a new session)."""
+        if update.after_event_id is None:
+            self.events = update.events
+        else:
+            self.events = (self.events + update.events)[-EVENTS_KEPT:]
+        self.events_session_uid = update.session_uid
+        if update.events or update.after_event_id is None:
+            self.bump("events")
+            return {"events"}
+        return set()
+
+    def apply_slow(self, update: SlowUpdate) -> set[str]:
+        """Take best laps and health; ``{"slow"}`` only when the best laps changed."""
+        changed = update.best_laps != self.best_laps
+        self.best_laps = update.best_laps
+        self.best_laps_track_id = update.track_id
+        self.health = update.health
+        if changed:
+            self.bump("slow")
+            return {"slow"}
+        return set()
+
+    def apply_reference(self, update: ReferenceUpdate) -> set[str]:
+        """Take a newly loaded reference lap."""
+        self.reference = update.reference
+        self.bump("reference")
+        return {"reference"}
+
+    # ----------------------------------------------------------- map outline
+    def _reset_trail(self) -> None:
+        self._trail_x, self._trail_z, self._trail_points = [], [], 0
+        self._trail_frame = None
+
+    def _add_to_trail(self, positions: CarPositions | None) -> None:
+        if positions is None or positions.frame == self._trail_frame:
+            return
+        self._trail_frame = positions.frame
+        self._trail_x.append(np.asarray(positions.world_position_x_m, float))
+        self._trail_z.append(np.asarray(positions.world_position_z_m, float))
+        self._trail_points += len(positions.world_position_x_m)
+        while self._trail_points > TRAIL_MAX_POINTS and len(self._trail_x) > 1:
+            self._trail_points -= len(self._trail_x.pop(0))
+            self._trail_z.pop(0)
+
+    def trail(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every car's recent positions, drawn as dots: the map's outline before a
+        lap completes."""
+        if not self._trail_x:
+            return np.empty(0), np.empty(0)
+        return np.concatenate(self._trail_x), np.concatenate(self._trail_z)

@@ -16,7 +16,9 @@ def coarse_age(age_s: float) -> str:
     whole panel, so live data (always < 1 s at a 0.5 s poll) must not change it."""
     if age_s < 1.0:
         return "<1s"
-    return format_age(float(int(age_s)))
+    if age_s < 60:
+        return f"{int(age_s)}s"
+    return format_age(age_s)
 
 
 def show_status(
