@@ -11,7 +11,6 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from functools import partial
-from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
@@ -401,6 +400,3 @@ def create_app(
     race", "live UDP") and is shown in the header.
     """
     return F1DashApp(settings, store=store, source_label=source_label)
-
-
-APP_CSS_PATH = Path(__file__).with_name("app.tcss")
