@@ -210,6 +210,12 @@ def g_force(values: np.ndarray) -> np.ndarray:
     return values
 
 
+_CONTROL_CHARACTERS = dict.fromkeys((*range(0x20), 0x7F, *range(0x80, 0xA0)), "\ufffd")
+"""C0, DEL and C1 controls -> U+FFFD. Online players choose their own names: an ESC
+or CSI in one would reach every dashboard's terminal as an escape sequence (clear
+the screen, set the title, ...). No real name contains a control character."""
+
+
 def _name_decoder() -> Callable[[bytes], str]:
     cache: dict[bytes, str] = {}
 
@@ -218,6 +224,7 @@ def _name_decoder() -> Callable[[bytes], str]:
         if text is None:
             # Names are NUL-terminated UTF-8; bytes after the NUL are garbage.
             text = raw.split(b"\0", 1)[0].decode("utf-8", errors="replace")
+            text = text.translate(_CONTROL_CHARACTERS)
             if len(cache) < 4096:  # bounded: names repeat, random bytes do not
                 cache[raw] = text
         return text
