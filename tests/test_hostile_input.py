@@ -507,3 +507,27 @@ def _wait_for_udp_listener(port: int, timeout_s: float = 30.0) -> None:
                 return
         time.sleep(0.1)
     raise AssertionError(f"nothing listens on UDP port {port}")
+
+
+# --- terminal escape sequences in names ------------------------------------------
+
+ESCAPE_NAMES = {
+    "Ann\x1b[2J\x1b[H": "Ann\ufffd[2J\ufffd[H",  # clear the screen, cursor home
+    "Bo\x1b]0;owned\x07": "Bo\ufffd]0;owned\ufffd",  # set the window title
+    "Cy\u009b31m\x7f": "Cy\ufffd31m\ufffd",  # C1 CSI (as UTF-8) and DEL
+    "Di\tTab\nLine\r": "Di\ufffdTab\ufffdLine\ufffd",
+}
+
+
+def test_control_characters_in_names_never_reach_the_terminal() -> None:
+    """Online players pick their names: an ESC in one must not become an escape
+    sequence on every pit-wall terminal. Controls decode as U+FFFD."""
+    raw_names = list(ESCAPE_NAMES)
+    slots = (raw_names * SLOTS)[:SLOTS]
+    datagram = build.build_packet(
+        *PARTICIPANTS, num_active_cars=22, participants={"name": slots}
+    )
+    table = Decoder().decode([datagram]).tables["participants"]
+    assert table["name"].tolist() == [ESCAPE_NAMES[name] for name in slots]
+    for name in table["name"].tolist():
+        assert not any(ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0 for c in name)
