@@ -284,6 +284,23 @@ async def test_help_lists_every_key(melbourne_store: Path) -> None:
             ("r", "Reference lap"),
         ]:
             assert documented(key, what), (key, what)
+        # The command palette offers every dashboard action too.
+        titles = {command.title for command in app.get_system_commands(app.screen)}
+        assert {
+            "Screen: Live",
+            "Screen: Lap compare",
+            "Screen: Best laps",
+            "Screen: Events",
+            "Next screen",
+            "Pause / resume polling",
+            "Longer poll interval",
+            "Shorter poll interval",
+            "Cycle metric",
+            "Pick reference lap",
+            "Select car under cursor",
+            "Help: keys",
+            "Quit",
+        } <= titles
 
 
 async def test_pause_and_interval_keys(melbourne_store: Path) -> None:
