@@ -13,6 +13,7 @@ import logging
 import socket
 import ssl
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import replace
@@ -509,3 +510,28 @@ def test_a_load_whose_reply_was_lost_is_not_stored_twice(
         (3, "SPTP"),
         (4, "SPTP"),
     ]
+
+
+def test_writers_opening_an_empty_database_together_all_succeed(
+    server: HeavyDBTestServer,
+) -> None:
+    # Ingest and a replay often start together: HeavyDB has no transactions, so
+    # one may see store_meta before the other has written the version into it.
+    opened: list[int] = []
+    failures: list[BaseException] = []
+
+    def open_and_close() -> None:
+        try:
+            store = open_store(server.store_settings())
+            opened.append(store.schema_version)
+            store.close()
+        except StoreError as error:
+            failures.append(error)
+
+    threads = [threading.Thread(target=open_and_close) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert failures == []
+    assert opened == [SCHEMA_VERSION] * 3

@@ -33,6 +33,7 @@ import logging
 import socket
 import ssl
 import threading
+import time
 from collections.abc import Mapping, Sequence
 from types import ModuleType
 from typing import Any
@@ -72,6 +73,10 @@ _CLIENT_MODULES = {
 """The generated Thrift client inside each driver package."""
 
 SCHEMA_VERSION_KEY = "schema_version"
+
+SCHEMA_CREATION_WAIT_S = 5.0
+"""How long to wait for another writer to record the schema version (it writes it
+right after creating store_meta; the whole schema takes under a second)."""
 
 _FLOAT_TYPES = ("f4", "f8")
 _INT_TYPES = ("i2", "i4", "i8")
@@ -465,7 +470,7 @@ class HeavyDBStore:
                 },
             )
             log.info("created the f1dash-tui schema on %s", where)
-        version = check_schema_version(self._stored_version(), where, how)
+        version = check_schema_version(self._wait_for_version(), where, how)
         if not self.read_only:
             for table, statement in statements.items():
                 if table not in existing and table != STORE_META.name:
@@ -475,6 +480,20 @@ class HeavyDBStore:
             latest = rows[0][0] if rows else None
             self._next_event_seq = int(latest) + 1 if latest is not None else 1
         return version
+
+    def _wait_for_version(self) -> str | None:
+        """The stored schema version, waiting for a writer that is creating it.
+
+        Ingest and a replay (or a dashboard) often start together on an empty
+        database; HeavyDB has no transactions, so one of them can see store_meta
+        before its version row. Creating the schema takes well under a second.
+        """
+        deadline = time.monotonic() + SCHEMA_CREATION_WAIT_S
+        found = self._stored_version()
+        while found is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+            found = self._stored_version()
+        return found
 
     def _stored_version(self) -> str | None:
         rows = self._fetch_locked(
