@@ -97,13 +97,33 @@ def _lap_time_text(seconds: float) -> str:
     return f"{int(minutes)}:{rest:06.3f}"
 
 
-_TOWER_COLUMNS = (
-    "car_index, frame, session_time_s, car_position, current_lap_num, "
-    "delta_to_race_leader_s, delta_to_car_in_front_s, last_lap_time_s, sector, "
-    "sector1_time_s, sector2_time_s, pit_status, num_pit_stops, penalties_s, "
-    "total_warnings, driver_status, result_status, current_lap_invalid, "
-    "lap_distance_m, total_distance_m, current_lap_time_s"
+_TOWER_NAMES = (
+    "car_index",
+    "frame",
+    "session_time_s",
+    "car_position",
+    "current_lap_num",
+    "delta_to_race_leader_s",
+    "delta_to_car_in_front_s",
+    "last_lap_time_s",
+    "sector",
+    "sector1_time_s",
+    "sector2_time_s",
+    "pit_status",
+    "num_pit_stops",
+    "penalties_s",
+    "total_warnings",
+    "driver_status",
+    "result_status",
+    "current_lap_invalid",
+    "lap_distance_m",
+    "total_distance_m",
+    "current_lap_time_s",
 )
+_TOWER_COLUMNS = ", ".join(_TOWER_NAMES)
+
+LapRow = dict[str, Any]
+"""One lap_data row of the tower by column name."""
 
 _TELEMETRY_STATE = (
     "frame, speed_kph, gear, engine_rpm, drs, throttle, brake, "
@@ -249,12 +269,15 @@ class DashboardQueries:
         if not latest or latest[0][0] is None:
             return None
         overall_frame = int(latest[0][0])
-        laps = self._fetch(
-            f"SELECT {_TOWER_COLUMNS} FROM lap_data "
-            "WHERE session_uid = ? AND overall_frame = ?",
-            session_uid,
-            overall_frame,
-        )
+        laps: list[LapRow] = [
+            dict(zip(_TOWER_NAMES, values, strict=True))
+            for values in self._fetch(
+                f"SELECT {_TOWER_COLUMNS} FROM lap_data "
+                "WHERE session_uid = ? AND overall_frame = ?",
+                session_uid,
+                overall_frame,
+            )
+        ]
         people = self._latest_participants(session_uid)
         tyres = {
             int(car): (compound, age)
@@ -286,49 +309,47 @@ class DashboardQueries:
         active = [
             row
             for row in laps
-            if row[3] is not None
-            and row[3] >= 1
-            and (row[16] is None or row[16] not in (0, 1))
+            if (row["car_position"] or 0) >= 1 and row["result_status"] not in (0, 1)
         ]
-        active.sort(key=lambda row: row[3])
+        active.sort(key=lambda row: row["car_position"])
         gaps = _gaps(active, length_m)
         rows = []
         for row, (gap_s, interval_s) in zip(active, gaps, strict=True):
-            car = int(row[0])
+            car = int(row["car_index"])
             name, team, number, _ = people.get(car, ("", -1, -1, 0))
             compound, age = tyres.get(car, (None, None))
             rows.append(
                 TowerRow(
                     car_index=car,
-                    position=int(row[3]),
+                    position=int(row["car_position"]),
                     race_number=int(number),
                     driver_name=str(name or ""),
                     team_id=int(team),
-                    lap_number=int(row[4]),
+                    lap_number=int(row["current_lap_num"]),
                     gap_to_leader_s=gap_s,
                     interval_s=interval_s,
-                    last_lap_s=_positive(row[7]),
+                    last_lap_s=_positive(row["last_lap_time_s"]),
                     best_lap_s=_positive(best.get(car)),
-                    sector=int(row[8]),
-                    sector1_s=_positive(row[9]),
-                    sector2_s=_positive(row[10]),
+                    sector=int(row["sector"]),
+                    sector1_s=_positive(row["sector1_time_s"]),
+                    sector2_s=_positive(row["sector2_time_s"]),
                     visual_tyre_compound=_int(compound),
                     tyres_age_laps=_int(age),
-                    pit_status=int(row[11]),
-                    num_pit_stops=_int(row[12]),
-                    penalties_s=int(row[13]),
-                    total_warnings=int(row[14]),
-                    driver_status=int(row[15]),
-                    result_status=int(row[16]),
-                    current_lap_invalid=bool(row[17]),
-                    lap_distance_m=_float(row[18]) or 0.0,
+                    pit_status=int(row["pit_status"]),
+                    num_pit_stops=_int(row["num_pit_stops"]),
+                    penalties_s=int(row["penalties_s"]),
+                    total_warnings=int(row["total_warnings"]),
+                    driver_status=int(row["driver_status"]),
+                    result_status=int(row["result_status"]),
+                    current_lap_invalid=bool(row["current_lap_invalid"]),
+                    lap_distance_m=_float(row["lap_distance_m"]) or 0.0,
                 )
             )
         first = laps[0] if laps else None
         return TimingTower(
             session_uid=session_uid,
-            frame=int(first[1]) if first else 0,
-            session_time_s=(_float(first[2]) or 0.0) if first else 0.0,
+            frame=int(first["frame"]) if first else 0,
+            session_time_s=(_float(first["session_time_s"]) or 0.0) if first else 0.0,
             rows=tuple(rows),
         )
 
@@ -689,7 +710,7 @@ def _corners(values: Sequence[Any]) -> tuple[float, float, float, float] | None:
 
 
 def _gaps(
-    rows: list[tuple[Any, ...]], track_length_m: float | None
+    rows: list[LapRow], track_length_m: float | None
 ) -> list[tuple[float | None, float | None]]:
     """(gap to leader, interval) per tower row (rows in position order).
 
@@ -698,15 +719,18 @@ def _gaps(
     """
     if not rows:
         return []
-    sent = [(_float(row[5]), _float(row[6])) for row in rows]
+    sent = [
+        (_float(row["delta_to_race_leader_s"]), _float(row["delta_to_car_in_front_s"]))
+        for row in rows
+    ]
     if all(gap is not None for gap, _ in sent[1:]):
         return [(None, None), *sent[1:]]
-    leader_distance = _float(rows[0][19])
+    leader_distance = _float(rows[0]["total_distance_m"])
     result: list[tuple[float | None, float | None]] = [(None, None)]
     previous_gap: float | None = 0.0
     for row in rows[1:]:
         gap = None
-        distance = _float(row[19])
+        distance = _float(row["total_distance_m"])
         pace = _pace_mps(row, track_length_m)
         if leader_distance is not None and distance is not None and pace:
             gap = max(0.0, (leader_distance - distance) / pace)
@@ -718,11 +742,13 @@ def _gaps(
     return result
 
 
-def _pace_mps(row: tuple[Any, ...], track_length_m: float | None) -> float | None:
-    lap_distance, lap_time = _float(row[18]), _float(row[20])
+def _pace_mps(row: LapRow, track_length_m: float | None) -> float | None:
+    """The car's speed over its current lap (or its last lap early in a lap)."""
+    lap_distance = _float(row["lap_distance_m"])
+    lap_time = _float(row["current_lap_time_s"])
     if lap_distance and lap_time and lap_time > _MIN_LAP_TIME_FOR_PACE_S:
         return lap_distance / lap_time
-    last_lap = _positive(row[7])
+    last_lap = _positive(row["last_lap_time_s"])
     if track_length_m and last_lap:
         return track_length_m / last_lap
     return None
