@@ -152,12 +152,27 @@ _LAP_COLUMNS = (
     "visual_tyre_compound, weather, tags"
 )
 
-_EVENT_COLUMNS = (
-    "event_seq, frame, session_time_s, event_code, vehicle_index, "
-    "other_vehicle_index, lap_time_s, speed_kph, penalty_type, infringement_type, "
-    "time_s, lap_number, places_gained, num_lights, flashback_frame, "
-    "flashback_session_time_s, safety_car_type, safety_car_event_type, reason"
+_EVENT_NAMES = (
+    "event_seq",
+    "frame",
+    "session_time_s",
+    "event_code",
+    "vehicle_index",
+    "other_vehicle_index",
+    "lap_time_s",
+    "speed_kph",
+    "penalty_type",
+    "infringement_type",
+    "time_s",
+    "lap_number",
+    "num_lights",
+    "flashback_frame",
+    "flashback_session_time_s",
+    "safety_car_type",
+    "safety_car_event_type",
+    "reason",
 )
+_EVENT_COLUMNS = ", ".join(_EVENT_NAMES)
 
 
 def _at_latest_frame(table: str, columns: str) -> str:
@@ -612,16 +627,17 @@ class DashboardQueries:
             return str(people[index][0])
 
         events = []
-        for row in rows:
-            vehicle = _int(row[4]) if row[4] is not None and row[4] != 255 else None
-            other = _int(row[5]) if row[5] is not None and row[5] != 255 else None
+        for values in rows:
+            row = dict(zip(_EVENT_NAMES, values, strict=True))
+            vehicle = _car(row["vehicle_index"])
+            other = _car(row["other_vehicle_index"])
             events.append(
                 EventRow(
-                    event_id=int(row[0]),
+                    event_id=int(row["event_seq"]),
                     session_uid=session_uid,
-                    frame=int(row[1]),
-                    session_time_s=_float(row[2]) or 0.0,
-                    event_code=str(row[3]),
+                    frame=int(row["frame"]),
+                    session_time_s=_float(row["session_time_s"]) or 0.0,
+                    event_code=str(row["event_code"]),
                     vehicle_index=vehicle,
                     driver_name=name_of(vehicle),
                     other_vehicle_index=other,
@@ -787,36 +803,49 @@ def _reasons(text: Any) -> tuple[tuple[str, int], ...]:
     return tuple(sorted(pairs, key=lambda pair: (-pair[1], pair[0])))
 
 
-def _event_detail(row: tuple[Any, ...]) -> str:
-    """What a person reads about an event (row in ``_EVENT_COLUMNS`` order)."""
-    code = str(row[3])
-    lap_time, speed = _float(row[6]), _float(row[7])
+def _car(value: Any) -> int | None:
+    """A car index from an event, or None for "no car" (-1 or 255)."""
+    index = _int(value)
+    return None if index is None or index == 255 else index
+
+
+def _event_detail(row: dict[str, Any]) -> str:
+    """What a person reads about an event (a row of ``_EVENT_NAMES``)."""
+    code = str(row["event_code"])
+    lap_time, speed = _float(row["lap_time_s"]), _float(row["speed_kph"])
     if code == "FTLP" and lap_time:
         return _lap_time_text(lap_time)
     if code == "SPTP" and speed:
         return f"{speed:.1f} km/h"
     if code == "PENA":
         parts = []
-        seconds = _float(row[10])
+        seconds = _float(row["time_s"])
         if seconds and seconds < 255:  # 255 = no time attached
             parts.append(f"+{seconds:g} s")
-        if _int(row[8]) is not None:
-            parts.append(enums.penalty_type_name(int(row[8])))
-        if _int(row[9]) is not None:
-            parts.append(enums.infringement_type_name(int(row[9])).lower())
-        if _int(row[11]) is not None:
-            parts.append(f"lap {row[11]}")
+        penalty, infringement = (
+            _int(row["penalty_type"]),
+            _int(row["infringement_type"]),
+        )
+        if penalty is not None:
+            parts.append(enums.penalty_type_name(penalty))
+        if infringement is not None:
+            parts.append(enums.infringement_type_name(infringement).lower())
+        if _int(row["lap_number"]) is not None:
+            parts.append(f"lap {row['lap_number']}")
         return ", ".join(parts)
     if code == "FLBK":
-        frame, time_s = _int(row[14]), _float(row[15])
+        frame = _int(row["flashback_frame"])
+        time_s = _float(row["flashback_session_time_s"])
         if frame is not None and time_s is not None:
             return f"back to frame {frame} ({time_s:.1f} s)"
-    if code == "STLG" and _int(row[13]) is not None:
-        return f"{row[13]} lights"
-    if code == "SCAR" and _int(row[16]) is not None:
-        kind = enums.SAFETY_CAR_STATUS.get(int(row[16]), f"type {row[16]}")
-        event = enums.SAFETY_CAR_EVENT_TYPES.get(int(row[17]), f"event {row[17]}")
-        return f"{kind} safety car: {event.lower()}"
-    if code == "RTMT" and _int(row[18]) is not None:
-        return enums.RESULT_REASON.get(int(row[18]), "")
+    if code == "STLG" and _int(row["num_lights"]) is not None:
+        return f"{row['num_lights']} lights"
+    kind = _int(row["safety_car_type"])
+    if code == "SCAR" and kind is not None:
+        name = enums.SAFETY_CAR_STATUS.get(kind, f"type {kind}")
+        event_type = int(row["safety_car_event_type"])
+        event = enums.SAFETY_CAR_EVENT_TYPES.get(event_type, f"event {event_type}")
+        return f"{name} safety car: {event.lower()}"
+    if code == "RTMT" and _int(row["reason"]) is not None:
+        return enums.RESULT_REASON.get(int(row["reason"]), "")
     return ""
