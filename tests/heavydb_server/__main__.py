@@ -14,9 +14,8 @@ import signal
 import sys
 from pathlib import Path
 
+from .process import PASSWORD_ENV
 from .server import HeavyDBTestServer
-
-PASSWORD_ENV = "F1DASH_TEST_HEAVYDB_PASSWORD"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -16,7 +16,8 @@ from pathlib import Path
 
 from f1dash_tui.settings import HeavyDBSettings, StoreSettings
 
-from .__main__ import PASSWORD_ENV
+PASSWORD_ENV = "F1DASH_TEST_HEAVYDB_PASSWORD"
+"""Where ``python -m tests.heavydb_server`` looks for its password by default."""
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT_S = 20.0
