@@ -174,6 +174,7 @@ class IngestPipeline:
         if spool_path.exists():
             self._spool = Spool(spool_path)
             if self._spool.pending_batches:
+                self._tracker.add_known_sessions(self._spool.spooled_sessions())
                 log.warning(
                     "%d batches (%d rows) left in the spool %s; backfilling first",
                     self._spool.pending_batches,

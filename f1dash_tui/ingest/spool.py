@@ -108,6 +108,28 @@ class Spool:
         content = pickle.loads(payload)
         return SpooledBatch(int(seq), content["tables"], content["uncertain"])
 
+    def spooled_sessions(self) -> dict[int, tuple[int, int]]:
+        """Sessions started in spooled batches: UID -> (track_id, session_type).
+
+        A restarted ingest must know them before the backfill reaches the store,
+        or it would start the same session a second time.
+        """
+        found: dict[int, tuple[int, int]] = {}
+        for (payload,) in self._connection.execute(
+            "SELECT payload FROM batches ORDER BY seq"
+        ):
+            sessions = pickle.loads(payload)["tables"].get("sessions")
+            if not sessions:
+                continue
+            for uid, track, kind in zip(
+                sessions["session_uid"].tolist(),
+                sessions["track_id"].tolist(),
+                sessions["session_type"].tolist(),
+                strict=True,
+            ):
+                found[int(uid)] = (int(track), int(kind))
+        return found
+
     def replace(self, seq: int, tables: Batch, *, uncertain: str | None) -> None:
         """Keep only part of a spooled batch (the part the store did not take)."""
         rows = batch_rows(tables)
