@@ -6,6 +6,7 @@ run the real ``f1dash-tui`` console script in a subprocess.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import pty
 import select
@@ -13,6 +14,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import termios
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -459,6 +461,10 @@ def test_installed_script_keeps_the_password_out_of_output_and_args(
         stderr=slave,
         env=env,
         close_fds=True,
+        # The pty must be the child's controlling terminal: a hidden prompt reads
+        # /dev/tty, which would otherwise be the terminal pytest runs in.
+        start_new_session=True,
+        preexec_fn=make_stdin_the_controlling_terminal,
     )
     os.close(slave)
     try:
@@ -479,6 +485,11 @@ def test_installed_script_keeps_the_password_out_of_output_and_args(
     assert f"HeavyDB 127.0.0.1:{port}/heavyai" in text
     if log_file.exists():
         assert secret not in log_file.read_text(encoding="utf-8")
+
+
+def make_stdin_the_controlling_terminal() -> None:
+    """In the child, after setsid: take the pty on fd 0 as the controlling terminal."""
+    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
 
 
 def read_until(fd: int, marker: bytes, timeout_s: float) -> bytes:
