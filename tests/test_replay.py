@@ -18,14 +18,18 @@ def _release_times(timed: list[tuple[float, int]], speed: float | None) -> list[
 def test_recorded_pace_follows_the_timestamps() -> None:
     timed = [(100.0 + 0.05 * i, i) for i in range(11)]  # 0.5 s of a 20 Hz stream
     released = _release_times(timed, 1.0)
+    # Never early (1 ms tolerance by design); late only by scheduling delays,
+    # which a loaded CI machine stretches, so the bound on lateness is loose.
     for i, at in enumerate(released):
-        assert at == pytest.approx(0.05 * i, abs=0.03)
+        assert at >= 0.05 * i - 0.0015
+    assert released[-1] < 0.5 + 0.25
 
 
 def test_speed_scales_the_pace() -> None:
     timed = [(0.0, 0), (0.4, 1), (0.8, 2)]
     released = _release_times(timed, 4.0)
-    assert released[-1] == pytest.approx(0.2, abs=0.04)
+    assert released[1] >= 0.1 - 0.0015
+    assert 0.2 - 0.0015 <= released[-1] < 0.2 + 0.25
 
 
 def test_as_fast_as_possible_does_not_wait() -> None:
@@ -36,11 +40,11 @@ def test_as_fast_as_possible_does_not_wait() -> None:
 
 def test_stop_event_ends_a_replay_early() -> None:
     stop = threading.Event()
-    timed = [(float(i), i) for i in range(100)]
+    timed = [(10.0 * i, i) for i in range(100)]  # one item every 10 s
     threading.Timer(0.2, stop.set).start()
     start = time.monotonic()
     items = list(paced(timed, 1.0, stop_event=stop))
-    assert time.monotonic() - start < 1.0
+    assert time.monotonic() - start < 5.0
     assert len(items) == 1
 
 
