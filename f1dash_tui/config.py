@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import ipaddress
 import os
 import stat
 import sys
@@ -68,6 +69,8 @@ class KeySpec:
     minimum: float | None = None
     maximum: float | None = None
     secret: bool = False
+    ip_addresses: bool = False
+    """A str_list whose items must be IP addresses."""
     option: str = ""
     """The command-line option that sets it, if any (never for secrets)."""
     help: str = ""
@@ -181,6 +184,7 @@ KEYS: tuple[KeySpec, ...] = (
         "ingest.allowed_senders",
         ("ingest", "allowed_senders"),
         "str_list",
+        ip_addresses=True,
         help="sender IP addresses to accept; empty accepts every sender",
     ),
     KeySpec(
@@ -564,8 +568,19 @@ def _checked(spec: KeySpec, value: Any, where: str) -> Any:
     if kind == "optional_path":
         return Path(value).expanduser() if str(value) else None
     if kind == "str_list":
+        if spec.ip_addresses:
+            return tuple(_ip_address(spec, item, where) for item in value)
         return tuple(value)
     return value
+
+
+def _ip_address(spec: KeySpec, text: str, where: str) -> str:
+    try:
+        return str(ipaddress.ip_address(text.strip()))
+    except ValueError:
+        raise ConfigError(
+            f"{where}: {spec.key} must hold IP addresses, got {text!r}"
+        ) from None
 
 
 def _describe_value(raw: Any) -> str:

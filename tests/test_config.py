@@ -512,3 +512,16 @@ def test_misspelt_environment_variable_draws_a_warning() -> None:
         "mean F1DASH_HEAVYDB_PASSWORD?",
     )
     assert loaded.settings.store.heavydb.password == ""
+
+
+def test_allowed_senders_must_be_ip_addresses(tmp_path: Path) -> None:
+    path = write_config(
+        tmp_path, '[ingest]\nallowed_senders = ["10.0.0.1", "pit-wall"]\n'
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_config(config_path=path, environ={})
+    assert str(caught.value) == (
+        f"{path}: ingest.allowed_senders must hold IP addresses, got 'pit-wall'"
+    )
+    loaded = load_config(environ={"F1DASH_INGEST_ALLOWED_SENDERS": "::1, 192.168.1.20"})
+    assert loaded.settings.ingest.allowed_senders == ("::1", "192.168.1.20")
