@@ -138,13 +138,13 @@ def test_server_unreachable_at_start_spools_until_it_comes_up(
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sender:
             for datagram in datagrams[:half]:
                 sender.sendto(datagram.payload, ("127.0.0.1", udp_port))
-                time.sleep(0.0005)
+                time.sleep(0.001)
             time.sleep(1.0)
             assert (tmp_path / "spool" / "spool-heavydb.sqlite3").exists()
             server.start()
             for datagram in datagrams[half:]:
                 sender.sendto(datagram.payload, ("127.0.0.1", udp_port))
-                time.sleep(0.0005)
+                time.sleep(0.001)
         store = open_store(server.store_settings())
         deadline = time.monotonic() + 60
         rows: list = []
