@@ -43,6 +43,7 @@ LONG_GAP_M = 150.0
 # (position along the bridge as a fraction, lateral offset m, half-width m): jinks that
 # become corners. Albert Park has about seven turns between T3 and T13.
 BRIDGE_JINKS: tuple[tuple[float, float, float], ...] = (
+    (0.03, 20.0, 25.0),  # the capture's cars brake hard just past its end (~1 km)
     (0.10, 22.0, 35.0),
     (0.30, -18.0, 30.0),
     (0.47, 20.0, 28.0),
