@@ -236,6 +236,7 @@ class HeavyDBStore:
         self._row_counts: dict[str, int] = {}
         self._uncertain_loads: list[tuple[str, str, int, int]] = []
         self._landed_loads: dict[tuple[str, str], bool] = {}
+        self._opening = True
         with self._lock:
             self._connection = self._connect()
             try:
@@ -243,6 +244,7 @@ class HeavyDBStore:
             except BaseException:
                 self._discard_connection()
                 raise
+        self._opening = False
 
     def __repr__(self) -> str:
         return (
@@ -258,10 +260,17 @@ class HeavyDBStore:
     # -- connection ---------------------------------------------------------------
 
     def _unavailable(self, doing: str, reason: object) -> StoreUnavailableError:
+        log.debug("HeavyDB at %s unreachable while %s: %s", self.where, doing, reason)
+        if self._opening:
+            # Opening: the user may have the address wrong, so say where to look.
+            return StoreUnavailableError(
+                f"HeavyDB at {self.where} is unreachable ({_one_line(reason)}); is "
+                "the server running? (store.heavydb.host/port)"
+            )
+        # Later the address was right: a short line leaves the dashboard header room
+        # for the data's age beside it.
         return StoreUnavailableError(
-            f"HeavyDB at {self.where} is unreachable while {doing} "
-            f"({_one_line(reason)}); is the server running? "
-            "(store.heavydb.host/port)"
+            f"HeavyDB at {self.where} unreachable ({_one_line(reason)})"
         )
 
     def _connect(self) -> Any:
