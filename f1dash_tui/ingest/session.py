@@ -122,6 +122,8 @@ class IngestCounters:
     rewinds: int = 0
     laps_completed: int = 0
     laps_from_history: int = 0
+    rows_outside_car_arrays: int = 0
+    """Rows whose car index is no car (Motion Ex while spectating: 255)."""
 
     def as_reasons(self) -> dict[str, int]:
         """Drop counts for ``ingest_stats.bad_by_reason``."""
@@ -276,6 +278,19 @@ class SessionTracker:
                 state.track_id, state.session_type = track_id, session_type
             state.started = True
 
+    def _drop_cars_outside_arrays(self, out: Tables) -> None:
+        """Leave out rows about a car index no car array has: Motion Ex while
+        spectating names playerCarIndex 255. No car state exists for it, and
+        indexing the per-car state with it would stop ingest (IndexError)."""
+        for kind, columns in list(out.items()):
+            cars = columns.get("car_index")
+            if cars is None:
+                continue
+            outside = (cars < 0) | (cars >= MAX_CARS)
+            if outside.any():
+                self.counters.rows_outside_car_arrays += int(outside.sum())
+                out[kind] = {name: a[~outside] for name, a in columns.items()}
+
     def _state(self, uid: int) -> _SessionState:
         state = self._sessions.get(uid)
         if state is None:
@@ -298,6 +313,7 @@ class SessionTracker:
                 continue
             out[kind] = dict(columns)
         self._salt_and_drop_uid_zero(out)
+        self._drop_cars_outside_arrays(out)
         derived = _DerivedRows()
         headers = _datagram_headers(out)
         if headers is None:
