@@ -93,6 +93,8 @@ def _floats(values: Sequence[Any]) -> np.ndarray:
 
 
 def _lap_time_text(seconds: float) -> str:
+    if not math.isfinite(seconds):  # a corrupt packet's inf: no time to show
+        return "—"
     minutes, rest = divmod(seconds, 60.0)
     return f"{int(minutes)}:{rest:06.3f}"
 
@@ -537,7 +539,10 @@ class DashboardQueries:
         )
         # Arrays are full length (24 slots in 2026); the first numActiveCars are live.
         limit = int(active[0][0]) if active and active[0][0] else len(rows)
-        rows = sorted(row for row in rows if int(row[0]) < limit)
+        # One row per car, ordered by car index only: a repeated Motion packet
+        # repeats its rows, and sorting whole rows would compare NULL (NaN) positions.
+        by_car = {int(row[0]): row for row in rows if int(row[0]) < limit}
+        rows = [by_car[car] for car in sorted(by_car)]
         return CarPositions(
             session_uid=session_uid,
             frame=int(rows[0][1]) if rows else 0,
