@@ -237,3 +237,65 @@ def test_any_float_in_every_car_is_kept(value: float) -> None:
         assert np.isnan(throttle).all()
     else:
         assert (throttle == expected).all()
+
+
+INGEST_DATAGRAMS = 5_000
+
+
+def test_mutants_through_ingest_and_every_dashboard_query(
+    f1_udp_dir: Path, tmp_path: Path
+) -> None:
+    """Value mutants (extreme integers and floats, playerCarIndex 255, flipped bits)
+    of every real packet through the whole ingest into SQLite: ingest never stops,
+    the store stays whole, and every dashboard query answers for every session."""
+    import random
+
+    from f1dash_tui.ingest.service import ingest_datagrams
+    from f1dash_tui.settings import IngestSettings, StoreSettings
+    from f1dash_tui.store import open_store
+    from f1dash_tui.store.queries import DashboardQueries
+
+    seeds = fuzz_decoder.real_datagrams(f1_udp_dir)
+    rng = random.Random(CI_SEED)
+    value_mutations = (
+        "integer_extremes",
+        "header_extremes",
+        "player_index_255",
+        "float_specials",
+        "bit_flips",
+    )
+    stream = []
+    for number in range(INGEST_DATAGRAMS):
+        datagram = rng.choice(seeds)
+        if rng.random() < 0.5:
+            mutation = fuzz_decoder.MUTATIONS[rng.choice(value_mutations)]
+            datagram = mutation(rng, datagram)
+        stream.append((number * 0.003, datagram))
+    store = open_store(StoreSettings(sqlite_path=tmp_path / "fuzz.sqlite3"))
+    try:
+        stats = ingest_datagrams(
+            stream,
+            store,
+            source="replay",
+            settings=IngestSettings(spool_dir=tmp_path / "spool"),
+        )
+        assert stats.packets_total == INGEST_DATAGRAMS
+        assert stats.store_error == ""
+        assert stats.rows_written > 0
+        assert store.fetch("PRAGMA integrity_check") == [("ok",)]
+        queries = DashboardQueries(store)
+        uids = [row[0] for row in store.fetch("SELECT session_uid FROM sessions")]
+        assert uids
+        for uid in uids:
+            queries.session(uid)
+            tower = queries.timing_tower(uid)
+            queries.positions(uid)
+            queries.events(uid)
+            for car in (0, 19, 21):
+                queries.car_state(uid, car)
+            if tower is not None and tower.rows:
+                row = tower.rows[0]
+                queries.car_samples(uid, row.car_index, row.lap_number)
+        queries.pipeline_health()
+    finally:
+        store.close()

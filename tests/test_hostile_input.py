@@ -531,3 +531,43 @@ def test_control_characters_in_names_never_reach_the_terminal() -> None:
     assert table["name"].tolist() == [ESCAPE_NAMES[name] for name in slots]
     for name in table["name"].tolist():
         assert not any(ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0 for c in name)
+
+
+# --- spectating: playerCarIndex 255 -----------------------------------------------
+
+PLAYER_CAR_INDEX_OFFSET = 27
+"""2026 header: ... frameIdentifier u32 @19, overallFrameIdentifier u32 @23,
+playerCarIndex u8 @27."""
+
+
+def test_spectating_a_race_ingests_and_shows_every_car(
+    melbourne_pcap: Path, tmp_path: Path
+) -> None:
+    """The real capture as a spectator receives it (playerCarIndex 255 in every
+    header, so Motion Ex names car 255 while 2 of 24 slots are empty): ingest keeps
+    going and the dashboard's queries see all 22 cars."""
+    payloads = [d.payload for d in read_pcap(melbourne_pcap)][:STREAM_DATAGRAMS]
+    at = PLAYER_CAR_INDEX_OFFSET
+    spectated = [(0.0, p[:at] + b"\xff" + p[at + 1 :]) for p in payloads]
+    motion_ex = (2026, packets.PacketId.MOTION_EX)
+    assert any(packets.peek_format_and_id(p) == motion_ex for _, p in spectated)
+    store = open_store(StoreSettings(sqlite_path=tmp_path / "spectator.sqlite3"))
+    try:
+        stats = ingest_datagrams(
+            spectated,
+            store,
+            source="replay",
+            settings=IngestSettings(spool_dir=tmp_path / "spool"),
+        )
+        assert stats.packets_total == len(spectated)
+        assert stats.store_error == ""
+        queries = DashboardQueries(store)
+        session = queries.latest_session()
+        assert session is not None
+        tower = queries.timing_tower(session.session_uid)
+        assert tower is not None and len(tower.rows) == 22
+        positions = queries.positions(session.session_uid)
+        assert positions is not None and len(positions.car_index) == 22
+        assert store.fetch("SELECT COUNT(*) FROM car_telemetry")[0][0] > 0
+    finally:
+        store.close()
