@@ -2,7 +2,7 @@
 
 Run from the repository root (f1-packets 2026.1.1 comes with the ``bench`` extra)::
 
-    python benchmarks/decode.py [--repeat 20] [--runs 5] [--library-runs 1]
+    python benchmarks/decode.py [--repeat 20] [--runs 7] [--library-runs 3]
 
 Input: the bundled Melbourne 2026 clip (7,124 real datagrams of every packet id,
 mixed as the game sends them) and a longer stream made by repeating it ``--repeat``
@@ -18,8 +18,8 @@ one row per car per packet) for
 
 and the ratio. Times are the best of ``--runs`` wall-clock runs (``--library-runs``
 for f1-packets on the clip; one run of the long stream, which takes it minutes), with
-the process CPU time of the same run beside it,
-because on a shared machine the wall clock also measures the neighbours. Goal:
+the process CPU time of the same run beside it, because on a shared machine the
+wall clock also measures the neighbours. Goal:
 >= 500,000 packets/s and >= 50x f1-packets.
 """
 
