@@ -172,13 +172,18 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="f1dash-tui-bench-") as temporary:
         folder = args.keep or Path(temporary)
         folder.mkdir(parents=True, exist_ok=True)
-        prefill_path, live_pcap = build_store(folder, args.minutes * 60, args.live)
+        # Build in a child process, so the app's resident memory is its own.
+        context = multiprocessing.get_context("spawn")
+        with context.Pool(1) as pool:
+            prefill_path, live_pcap = pool.apply(
+                build_store, (folder, args.minutes * 60, args.live)
+            )
         # The live feed appends: run on a copy so --keep can reuse the prefill.
         store_path = folder / "race.sqlite3"
         for leftover in folder.glob("race.sqlite3*"):
             leftover.unlink()  # a stale -wal beside a fresh copy would corrupt it
         shutil.copy(prefill_path, store_path)
-        feeder = multiprocessing.get_context("spawn").Process(
+        feeder = context.Process(
             target=feed_live,
             args=(str(store_path), str(live_pcap), str(folder / "spool-live")),
         )
