@@ -290,3 +290,13 @@ def test_penalty_and_safety_car_events_read_as_text(writer_store: Store) -> None
     )
     assert read_penalty.other_vehicle_index is None  # 255 = no second car
     assert read_safety_car.detail == "Full safety car: deployed"
+
+
+def test_a_repeated_lap_data_packet_does_not_double_the_tower(
+    writer_store: Store,
+) -> None:
+    writer_store.write_batch({"lap_data": _lap_data(frame=9, cars=2)})
+    writer_store.write_batch({"lap_data": _lap_data(frame=9, cars=2)})  # duplicate
+    tower = DashboardQueries(writer_store).timing_tower(UID_INT64)
+    assert tower is not None
+    assert [row.car_index for row in tower.rows] == [0, 1]

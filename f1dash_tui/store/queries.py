@@ -323,9 +323,11 @@ class DashboardQueries:
         length_m = float(track_length[0][0]) if track_length else None
         # Slots beyond the active cars (24-slot arrays hold 22 cars in 2026) come
         # with position 0 and result status 0 (invalid) or 1 (inactive).
+        # One row per car: a repeated Lap Data packet (a UDP duplicate) repeats rows.
+        by_car = {int(row["car_index"]): row for row in laps}
         active = [
             row
-            for row in laps
+            for row in by_car.values()
             if (row["car_position"] or 0) >= 1 and row["result_status"] not in (0, 1)
         ]
         active.sort(key=lambda row: row["car_position"])
