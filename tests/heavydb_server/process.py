@@ -14,6 +14,8 @@ import sys
 import time
 from pathlib import Path
 
+import psutil
+
 from f1dash_tui.settings import HeavyDBSettings, StoreSettings
 
 PASSWORD_ENV = "F1DASH_TEST_HEAVYDB_PASSWORD"
@@ -134,6 +136,14 @@ class HeavyDBServerProcess:
         connections) but answers nothing, like a hung or overloaded server."""
         assert self._process is not None, "the server is not running"
         self._process.send_signal(signal.SIGSTOP)
+        # Signals arrive asynchronously: wait until the kernel shows it stopped, so
+        # the caller's next request cannot be answered first.
+        process = psutil.Process(self._process.pid)
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while process.status() != psutil.STATUS_STOPPED:
+            if time.monotonic() > deadline:
+                raise RuntimeError("the HeavyDB test server did not stop on SIGSTOP")
+            time.sleep(0.01)
 
     def resume(self) -> None:
         """SIGCONT a paused server."""
