@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -39,7 +40,9 @@ def server(tmp_path: Path) -> Iterator[HeavyDBServerProcess]:
 def _run(
     tmp_path: Path, store_options: list[str], password: str, *command: str
 ) -> subprocess.CompletedProcess[str]:
-    executable = shutil.which("f1dash-tui")
+    # The script installed beside this interpreter (the venv need not be on PATH).
+    beside = Path(sys.executable).with_name("f1dash-tui")
+    executable = str(beside) if beside.exists() else shutil.which("f1dash-tui")
     assert executable is not None, "the project is installed with its script"
     config = tmp_path / "config.toml"
     config.touch()
