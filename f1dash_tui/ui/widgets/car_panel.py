@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from rich.console import Group
-from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
@@ -41,7 +40,7 @@ def car_panel_renderable(
     title.append(f"  S{row.sector + 1}")
     if row.current_lap_invalid:
         title.append("  X invalid", style="bold")
-    lines: list[Text | Table] = [title]
+    lines: list[Text] = [title]
 
     live = Text()
     if state is not None:
@@ -110,20 +109,29 @@ def car_panel_renderable(
     return Group(*lines)
 
 
-def _tyre_table(state: CarState, units: str) -> Table:
-    table = Table.grid(padding=(0, 1))
-    for _ in range(5):
-        table.add_column(justify="right")
-    table.add_row("tyres", "FL", "FR", "RL", "RR")
-    for label, values, fmt_str in (
-        ("surf °", state.tyres_surface_temperature_c, "{:.0f}"),
-        ("inner °", state.tyres_inner_temperature_c, "{:.0f}"),
-        ("wear %", state.tyres_wear_pct, "{:.0f}"),
-        ("brake °", state.brakes_temperature_c, "{:.0f}"),
+def _tyre_table(state: CarState, units: str) -> Text:
+    """Per-corner temperatures and wear, as fixed-width lines (a Rich Table cost
+    more to render than the rest of the panel together)."""
+    degrees = "°F" if units == "imperial" else "°C"
+
+    def temperatures(
+        values: tuple[float, float, float, float] | None,
+    ) -> tuple[float, float, float, float] | None:
+        if values is None or units != "imperial":
+            return values
+        rl, rr, fl, fr = (v * 9 / 5 + 32 for v in values)
+        return (rl, rr, fl, fr)
+
+    lines = [f"{'tyres':>9} {'FL':>5} {'FR':>5} {'RL':>5} {'RR':>5}"]
+    for label, values in (
+        (f"surf {degrees}", temperatures(state.tyres_surface_temperature_c)),
+        (f"inner {degrees}", temperatures(state.tyres_inner_temperature_c)),
+        ("wear %", state.tyres_wear_pct),
+        (f"brake {degrees}", temperatures(state.brakes_temperature_c)),
     ):
-        rl, rr, fl, fr = fmt.format_wheels(values, fmt_str)
-        table.add_row(label, fl, fr, rl, rr)
-    return table
+        rl, rr, fl, fr = fmt.format_wheels(values)
+        lines.append(f"{label:>9} {fl:>5} {fr:>5} {rl:>5} {rr:>5}")
+    return Text("\n".join(lines))
 
 
 def _tyre_line(state: CarState) -> str:
@@ -137,19 +145,21 @@ def _tyre_line(state: CarState) -> str:
 
 
 def _damage_line(state: CarState) -> str:
-    parts = [
-        ("FW-L", state.front_left_wing_damage_pct),
-        ("FW-R", state.front_right_wing_damage_pct),
-        ("RW", state.rear_wing_damage_pct),
-        ("floor", state.floor_damage_pct),
-        ("engine", state.engine_damage_pct),
-        ("gearbox", state.gearbox_damage_pct),
-    ]
-    shown = "  ".join(
-        f"{name} {fmt.format_percent(value, is_fraction=False)}"
-        for name, value in parts
+    """Damage in one line of under 60 cells (the side column is 64 wide)."""
+
+    def pct(value: float | None) -> str:
+        return fmt.format_percent(value, is_fraction=False)
+
+    wings = (
+        f"wing L {pct(state.front_left_wing_damage_pct)}"
+        f" R {pct(state.front_right_wing_damage_pct)}"
+        f" rear {pct(state.rear_wing_damage_pct)}"
     )
-    return f"damage {shown}"
+    return (
+        f"damage {wings} floor {pct(state.floor_damage_pct)}"
+        f" eng {pct(state.engine_damage_pct)}"
+        f" gbox {pct(state.gearbox_damage_pct)}"
+    )
 
 
 class CarPanel(Static):
