@@ -10,7 +10,6 @@ import fcntl
 import os
 import pty
 import select
-import shutil
 import socket
 import subprocess
 import sys
@@ -377,11 +376,11 @@ def test_doctor_heavydb_unreachable(isolated_env: dict) -> None:
 
 @pytest.fixture(scope="module")
 def installed_cli() -> str:
-    found = shutil.which("f1dash-tui") or str(
-        Path(sys.executable).parent / "f1dash-tui"
-    )
-    assert Path(found).exists(), "the f1dash-tui console script is not installed"
-    return found
+    # The script installed beside this interpreter: the venv need not be on PATH, and
+    # another install on PATH must not stand in for it.
+    found = Path(sys.executable).parent / "f1dash-tui"
+    assert found.exists(), f"the f1dash-tui console script is not installed ({found})"
+    return str(found)
 
 
 def subprocess_env(isolated_env: dict[str, str], **extra: str) -> dict[str, str]:

@@ -149,9 +149,7 @@ def test_stop_ends_a_paced_replay_promptly(
 @pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux")
 def test_demo_in_a_real_terminal(tmp_path: Path) -> None:
     """`f1dash-tui demo` shows the capture's drivers live, and quitting cleans up."""
-    script = shutil.which("f1dash-tui") or str(
-        Path(sys.executable).parent / "f1dash-tui"
-    )
+    script = str(Path(sys.executable).parent / "f1dash-tui")
     session = f"f1dash-demo-test-{os.getpid()}"
     temp_root = tmp_path / "tmp"
     temp_root.mkdir()
