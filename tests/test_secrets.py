@@ -353,3 +353,47 @@ async def test_password_not_in_the_connection_error_on_screen(tmp_path: Path) ->
     assert str(port) in texts[0], texts[0]
     for text in texts:
         assert SECRET not in text
+
+
+def test_wrong_password_with_debug_traceback_leaks_nothing(
+    server: HeavyDBServerProcess, tmp_path: Path
+) -> None:
+    """A rejected password, with --debug (tracebacks) and DEBUG logging: the typed
+    password is in no output, log or the server's log."""
+    wrong = "Wr0ng;'Pit\"Pw"
+    log = tmp_path / "debug.log"
+    config = tmp_path / "empty.toml"
+    config.touch()
+    done = subprocess.run(
+        [
+            script(),
+            "--config",
+            str(config),
+            "--debug",
+            "--log-level",
+            "DEBUG",
+            "--log-file",
+            str(log),
+            "--store",
+            "heavydb",
+            "--heavydb-host",
+            "127.0.0.1",
+            "--heavydb-port",
+            str(server.port),
+            "replay",
+            "--as-fast-as-possible",
+            str(Path(__file__).resolve().parent.parent / "f1dash_tui" / "data")
+            + "/melbourne-2026-race.pcap",
+        ],
+        env=clean_env(tmp_path, F1DASH_HEAVYDB_PASSWORD=wrong),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode != 0
+    assert "Traceback" in done.stderr  # --debug did show the traceback
+    texts = [done.stdout, done.stderr, log.read_text(encoding="utf-8")]
+    texts.append(server.log_path.read_text(errors="replace"))
+    for text in texts:
+        assert wrong not in text
+        assert SECRET not in text
