@@ -10,6 +10,7 @@ This canvas is numpy binning plus one pass over the cells (< 2 ms at 160x48).
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -38,6 +39,7 @@ _BRAILLE_BITS = np.array([[0x01, 0x02, 0x04, 0x40], [0x08, 0x10, 0x20, 0x80]])
 _QUADRANTS = " ▘▝▀▖▌▞▛▗▚▐▜▄▙▟█"
 _BLOCK_BITS = np.array([[1, 4], [2, 8]])
 
+_BIT_VALUES = 1 << np.arange(8)
 CAR_MARKER = "o"
 SELECTED_MARKER = "@"
 
@@ -183,7 +185,13 @@ def draw_track_map(
             else:
                 bits = np.ones_like(col)
             cells = (row // dots_y, col // dots_x)
-            np.bitwise_or.at(cell_bits, cells, bits)
+            # OR the dots into their cells: mark (cell, bit) pairs, then pack the 8
+            # bits. np.bitwise_or.at does the same but measured ~10x slower on the
+            # 9,000 dots of a race's outline.
+            flat = (cells[0] * width + cells[1]).astype(np.int64)
+            marks = np.zeros((height * width, 8), dtype=bool)
+            marks[flat, np.log2(bits).astype(np.int64)] = True
+            cell_bits |= (marks @ _BIT_VALUES).reshape(height, width)
             style_names.append(layer.style)
             style_ids[cells] = len(style_names) - 1
     if style == "braille":
@@ -193,46 +201,40 @@ def draw_track_map(
         glyphs = np.array(list(_QUADRANTS))
     else:
         glyphs = np.array([" ", "."])
-    chars = glyphs[cell_bits].tolist()
-    styles = [[style_names[i] for i in row] for row in style_ids.tolist()]
-    if frame is None:
-        return _assemble(chars, styles)
-
-    ordered = sorted(cars, key=lambda car: car.car_index == selected_car)
-    for car in ordered:
-        col, row = _to_dots(
-            frame, np.array([car.x_m]), np.array([car.z_m]), dots_h, y_scale
-        )
-        if not len(col):
-            continue
-        r = min(max(int(row[0]) // dots_y, 0), height - 1)
-        c = min(max(int(col[0]) // dots_x, 0), width - 1)
-        is_selected = car.car_index == selected_car
-        chars[r][c] = SELECTED_MARKER if is_selected else CAR_MARKER
-        styles[r][c] = car.style
-        if is_selected and car.label:
-            label = car.label
-            start = c + 1 if c + 1 + len(label) <= width else max(0, c - len(label))
-            for offset, letter in enumerate(label[: width - start]):
-                chars[r][start + offset] = letter
-                styles[r][start + offset] = car.style
-    return _assemble(chars, styles)
+    chars = glyphs[cell_bits]
+    if frame is not None:
+        ordered = sorted(cars, key=lambda car: car.car_index == selected_car)
+        for car in ordered:
+            col, row = _to_dots(
+                frame, np.array([car.x_m]), np.array([car.z_m]), dots_h, y_scale
+            )
+            if not len(col):
+                continue
+            r = min(max(int(row[0]) // dots_y, 0), height - 1)
+            c = min(max(int(col[0]) // dots_x, 0), width - 1)
+            is_selected = car.car_index == selected_car
+            style_names.append(car.style)
+            chars[r, c] = SELECTED_MARKER if is_selected else CAR_MARKER
+            style_ids[r, c] = len(style_names) - 1
+            if is_selected and car.label:
+                label = car.label
+                start = c + 1 if c + 1 + len(label) <= width else max(0, c - len(label))
+                for offset, letter in enumerate(label[: width - start]):
+                    chars[r, start + offset] = letter
+                    style_ids[r, start + offset] = len(style_names) - 1
+    return _assemble(chars, style_ids, style_names)
 
 
-def _assemble(chars: list[list[str]], styles: list[list[str]]) -> Text:
+def _assemble(chars: np.ndarray, style_ids: np.ndarray, style_names: list[str]) -> Text:
+    """Rows of characters into one Text, one span per run of the same style."""
     text = Text(no_wrap=True, overflow="crop")
-    parsed: dict[str, Style | None] = {}
-    for row_index, (row_chars, row_styles) in enumerate(
-        zip(chars, styles, strict=False)
-    ):
+    parsed = [Style.parse(name) if name else None for name in style_names]
+    for row_index in range(chars.shape[0]):
         if row_index:
             text.append("\n")
-        start = 0
-        for col in range(1, len(row_chars) + 1):
-            if col == len(row_chars) or row_styles[col] != row_styles[start]:
-                name = row_styles[start]
-                if name not in parsed:
-                    parsed[name] = Style.parse(name) if name else None
-                text.append("".join(row_chars[start:col]), parsed[name])
-                start = col
+        row_chars = "".join(chars[row_index].tolist())
+        ids = style_ids[row_index]
+        cuts = [0, *(np.flatnonzero(ids[1:] != ids[:-1]) + 1).tolist(), len(ids)]
+        for start, end in itertools.pairwise(cuts):
+            text.append(row_chars[start:end], parsed[int(ids[start])])
     return text

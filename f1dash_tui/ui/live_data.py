@@ -34,9 +34,11 @@ from f1dash_tui.ui.messages import (
     SlowUpdate,
 )
 
-TRAIL_MAX_POINTS = 22 * 3000
-"""Positions kept for the map's outline: 3,000 polls of 22 cars, a full lap even at
-the fastest poll interval (0.1 s)."""
+TRAIL_MAX_POINTS = 22 * 400
+"""Positions kept for the map's outline: 400 samples of 22 cars, taken at least
+``TRAIL_STEP_FRAMES`` apart, span 200 s of session time: two laps anywhere."""
+TRAIL_STEP_FRAMES = 30
+"""0.5 s at the game's 60 Hz: closer samples add dots, not outline."""
 EVENTS_KEPT = 2000
 
 SAMPLE_FIELDS = (
@@ -233,7 +235,12 @@ class LiveData:
         self._trail_frame = None
 
     def _add_to_trail(self, positions: CarPositions | None) -> None:
-        if positions is None or positions.frame == self._trail_frame:
+        if positions is None:
+            return
+        if (
+            self._trail_frame is not None
+            and 0 <= positions.frame - self._trail_frame < TRAIL_STEP_FRAMES
+        ):
             return
         self._trail_frame = positions.frame
         self._trail_x.append(np.asarray(positions.world_position_x_m, float))
