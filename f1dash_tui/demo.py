@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import logging
+import signal
 import tempfile
 import threading
 import time
@@ -143,6 +144,27 @@ class DemoFeed(threading.Thread):
         )
 
 
+@contextmanager
+def _quit_app_on_signals(app: Any) -> Iterator[None]:
+    """SIGTERM and SIGHUP (terminal closed, ssh dropped) quit the app like ``q`` does,
+    so the throwaway store is still deleted; the default would end the process at once.
+    """
+
+    def quit_app(signum: int, frame: object) -> None:
+        logger.info("signal %d: quitting the demo", signum)
+        app.exit()
+
+    previous = {
+        signum: signal.signal(signum, quit_app)
+        for signum in (signal.SIGTERM, signal.SIGHUP)
+    }
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
 def run_demo(
     settings: Settings, *, loop: bool, simulate: bool, speed: float | None
 ) -> None:
@@ -184,7 +206,8 @@ def run_demo(
             )
             feed.start()
             try:
-                app.run()
+                with _quit_app_on_signals(app):
+                    app.run()
             finally:
                 feed.stop()
     if feed.error is not None:

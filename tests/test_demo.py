@@ -208,3 +208,38 @@ def test_simulate_feed_writes_a_synthetic_session(tmp_path: Path) -> None:
     assert is_synthetic == 1
     assert packet_format == 2025
     assert track_id == 0  # the simulator drives the Melbourne outline by default
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux")
+def test_closing_the_terminal_still_deletes_the_demo_store(tmp_path: Path) -> None:
+    """SIGHUP (the terminal or ssh session goes away) quits like q: no store left."""
+    script = str(Path(sys.executable).parent / "f1dash-tui")
+    session = f"f1dash-demo-hup-{os.getpid()}"
+    temp_root = tmp_path / "tmp"
+    temp_root.mkdir()
+    command = f"TMPDIR={temp_root} XDG_CONFIG_HOME={tmp_path / 'config'} {script} demo"
+    subprocess.run(
+        ["tmux", "new-session", "-d", "-s", session, "-x", "100", "-y", "30", command],
+        check=True,
+    )
+    try:
+        deadline_s = time.monotonic() + 45
+        screen = ""
+        while SOURCE_LABEL_REAL not in screen and time.monotonic() < deadline_s:
+            time.sleep(0.5)
+            screen = subprocess.run(
+                ["tmux", "capture-pane", "-p", "-t", session],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
+        assert SOURCE_LABEL_REAL in screen, screen
+        assert [p for p in temp_root.iterdir() if p.name.startswith("f1dash-demo")]
+    finally:
+        # Killing the session hangs up the demo's terminal (SIGHUP).
+        subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
+    deadline_s = time.monotonic() + 20
+    while time.monotonic() < deadline_s and any(temp_root.iterdir()):
+        time.sleep(0.2)
+    assert not [p for p in temp_root.iterdir() if p.name.startswith("f1dash-demo")]
