@@ -200,7 +200,8 @@ def _part_function(module_name: str, name: str, what: str) -> Any:
 
 @contextmanager
 def _stop_on_signals() -> Iterator[threading.Event]:
-    """An event set by Ctrl-C or SIGTERM, so long-running work can end cleanly."""
+    """An event set by Ctrl-C, SIGTERM or SIGHUP (the terminal went away), so
+    long-running work flushes what it holds and ends cleanly."""
     stop_event = threading.Event()
 
     def request_stop(signum: int, frame: object) -> None:
@@ -208,7 +209,7 @@ def _stop_on_signals() -> Iterator[threading.Event]:
 
     previous = {
         signum: signal.signal(signum, request_stop)
-        for signum in (signal.SIGINT, signal.SIGTERM)
+        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
     }
     try:
         yield stop_event
