@@ -55,6 +55,14 @@ SAMPLE_FIELDS = (
 )
 
 
+def _column(samples: CarSamples, name: str) -> np.ndarray:
+    """One field, NaN-filled to the frame count when the snapshot left it empty."""
+    values = np.asarray(getattr(samples, name))
+    if len(values) == len(samples.frame):
+        return values
+    return np.full(len(samples.frame), np.nan)
+
+
 def append_samples(held: CarSamples, newer: CarSamples) -> CarSamples:
     """A new snapshot holding ``held`` followed by ``newer`` (same car and lap).
 
@@ -64,7 +72,7 @@ def append_samples(held: CarSamples, newer: CarSamples) -> CarSamples:
     if newer.replaces_after_frame is not None:
         keep = np.asarray(held.frame) <= newer.replaces_after_frame
         kept: dict[str, Any] = {
-            name: frozen_array(getattr(held, name)[keep]) for name in SAMPLE_FIELDS
+            name: frozen_array(_column(held, name)[keep]) for name in SAMPLE_FIELDS
         }
         held = replace(held, **kept)
     if not len(newer.frame):
@@ -72,7 +80,7 @@ def append_samples(held: CarSamples, newer: CarSamples) -> CarSamples:
     if not len(held.frame):
         return newer
     joined: dict[str, Any] = {
-        name: frozen_array(np.concatenate([getattr(held, name), getattr(newer, name)]))
+        name: frozen_array(np.concatenate([_column(held, name), _column(newer, name)]))
         for name in SAMPLE_FIELDS
     }
     joined["last_overall_frame"] = newer.last_overall_frame

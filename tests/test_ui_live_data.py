@@ -1,0 +1,185 @@
+"""How the dashboard's held data follows polls: incremental traces and their resets.
+
+Hand-built snapshots (the store's contract types) drive LiveData directly; the
+Pilot tests in test_ui_app.py cover the same paths on the real capture.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from f1dash_tui.store.snapshots import (
+    CarSamples,
+    SessionInfo,
+    TimingTower,
+    TowerRow,
+    frozen_array,
+)
+from f1dash_tui.ui.live_data import LiveData
+from f1dash_tui.ui.messages import CarUpdate, LiveFrame
+
+UID = 77
+
+
+def _session(latest_frame: int, uid: int = UID) -> SessionInfo:
+    return SessionInfo(
+        session_uid=uid,
+        packet_format=2025,
+        track_id=0,
+        session_type=15,
+        weather=0,
+        track_temperature_c=30,
+        air_temperature_c=20,
+        total_laps=5,
+        track_length_m=5000,
+        session_time_left_s=3000.0,
+        safety_car_status=0,
+        is_synthetic=True,
+        latest_frame=latest_frame,
+        latest_session_time_s=latest_frame / 60,
+    )
+
+
+def _row(car: int, position: int, lap: int) -> TowerRow:
+    return TowerRow(
+        car_index=car,
+        position=position,
+        race_number=car + 1,
+        driver_name=f"DRIVER {car}",
+        team_id=0,
+        lap_number=lap,
+        gap_to_leader_s=None,
+        interval_s=None,
+        last_lap_s=None,
+        best_lap_s=None,
+        sector=0,
+        sector1_s=None,
+        sector2_s=None,
+        visual_tyre_compound=16,
+        tyres_age_laps=1,
+        pit_status=0,
+        num_pit_stops=0,
+        penalties_s=0,
+        total_warnings=0,
+        driver_status=4,
+        result_status=2,
+        current_lap_invalid=False,
+        lap_distance_m=0.0,
+    )
+
+
+def _samples(car: int, lap: int, frames: list[int], **extra: int) -> CarSamples:
+    n = len(frames)
+    return CarSamples(
+        session_uid=UID,
+        car_index=car,
+        lap_number=lap,
+        frame=frozen_array(frames, "i8"),
+        lap_distance_m=frozen_array(np.arange(n) * 10.0, "f8"),
+        speed_kph=frozen_array(np.full(n, 200.0), "f8"),
+        last_overall_frame=frames[-1] if frames else None,
+        **extra,  # type: ignore[arg-type]
+    )
+
+
+def _frame(
+    latest: int, lap: int, update: CarUpdate | None, uid: int = UID
+) -> LiveFrame:
+    tower = TimingTower(uid, latest, latest / 60, (_row(0, 1, lap), _row(1, 2, lap)))
+    return LiveFrame(_session(latest, uid), tower, None, update)
+
+
+def test_first_poll_selects_the_leader_and_takes_the_trace() -> None:
+    live = LiveData()
+    parts, new_session = live.apply_live_frame(
+        _frame(100, 2, CarUpdate(UID, 0, 2, None, None, _samples(0, 2, [98, 99, 100])))
+    )
+    assert new_session
+    assert live.selected_car == 0
+    assert live.samples is not None and live.samples.frame.tolist() == [98, 99, 100]
+    assert {"live", "car"} <= parts
+
+
+def test_newer_samples_are_appended() -> None:
+    live = LiveData()
+    live.apply_live_frame(
+        _frame(100, 2, CarUpdate(UID, 0, 2, None, None, _samples(0, 2, [99, 100])))
+    )
+    live.apply_live_frame(
+        _frame(102, 2, CarUpdate(UID, 0, 2, 100, None, _samples(0, 2, [101, 102])))
+    )
+    assert live.samples is not None
+    assert live.samples.frame.tolist() == [99, 100, 101, 102]
+    assert live.samples.last_overall_frame == 102
+
+
+def test_an_answer_to_a_stale_query_is_dropped() -> None:
+    # Asked "after 90" but the held trace ends at 100: it belongs to an older state.
+    live = LiveData()
+    live.apply_live_frame(
+        _frame(100, 2, CarUpdate(UID, 0, 2, None, None, _samples(0, 2, [99, 100])))
+    )
+    live.apply_live_frame(
+        _frame(102, 2, CarUpdate(UID, 0, 2, 90, None, _samples(0, 2, [91, 92])))
+    )
+    assert live.samples is not None and live.samples.frame.tolist() == [99, 100]
+
+
+def test_a_new_lap_starts_a_new_trace() -> None:
+    live = LiveData()
+    live.apply_live_frame(
+        _frame(100, 2, CarUpdate(UID, 0, 2, None, None, _samples(0, 2, [99, 100])))
+    )
+    parts, _ = live.apply_live_frame(_frame(160, 3, None))
+    assert live.samples is None and "car" in parts
+
+
+def test_another_car_drops_answers_for_the_previous_one() -> None:
+    live = LiveData()
+    live.apply_live_frame(
+        _frame(100, 2, CarUpdate(UID, 0, 2, None, None, _samples(0, 2, [99, 100])))
+    )
+    live.selected_car = 1
+    live.samples = None
+    live.apply_live_frame(
+        _frame(101, 2, CarUpdate(UID, 0, 2, None, None, _samples(0, 2, [101])))
+    )
+    assert live.samples is None
+
+
+def test_frames_going_back_reset_the_trace() -> None:
+    # A flashback: the session's latest frame goes from 500 back to 300.
+    live = LiveData()
+    live.apply_live_frame(
+        _frame(500, 2, CarUpdate(UID, 0, 2, None, None, _samples(0, 2, [499, 500])))
+    )
+    parts, new_session = live.apply_live_frame(_frame(300, 2, None))
+    assert not new_session
+    assert live.samples is None and "car" in parts
+
+
+def test_a_reported_rewind_drops_the_undone_part() -> None:
+    live = LiveData()
+    live.apply_live_frame(
+        _frame(
+            500,
+            2,
+            CarUpdate(UID, 0, 2, None, None, _samples(0, 2, [200, 300, 400, 500])),
+        )
+    )
+    # The store says: rewound to frame 300 since then; here are samples after it.
+    rewound = _samples(0, 2, [301, 302], replaces_after_frame=300)
+    live.apply_live_frame(_frame(502, 2, CarUpdate(UID, 0, 2, 500, None, rewound)))
+    assert live.samples is not None
+    assert live.samples.frame.tolist() == [200, 300, 301, 302]
+
+
+def test_a_new_session_clears_trace_and_events() -> None:
+    live = LiveData()
+    live.apply_live_frame(
+        _frame(100, 2, CarUpdate(UID, 0, 2, None, None, _samples(0, 2, [99, 100])))
+    )
+    parts, new_session = live.apply_live_frame(_frame(10, 1, None, uid=UID + 1))
+    assert new_session
+    assert live.samples is None and live.events == ()
+    assert {"car", "events"} <= parts
