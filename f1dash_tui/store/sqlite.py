@@ -10,6 +10,7 @@ last batches), at one fsync per checkpoint instead of one per batch.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import sqlite3
 import threading
@@ -40,6 +41,11 @@ index pages a poll cycle touches, e.g. a whole lap of one car's trace at 60 Hz."
 READER_MMAP_BYTES = 1 << 30
 """Readers map up to 1 GiB of the file: index pages are then read without a system
 call each (an hour of a 22-car race at 60 Hz is 2.8 GB on disk, measured)."""
+
+ROWS_PER_INSERT = 32
+"""Rows per INSERT statement. One multi-row statement per 32 rows instead of one
+statement per row cut write_batch's CPU time by ~40% (a 22-car, 60 Hz race's
+batches: 8.8 -> 5.5 CPU-s for 865k rows); 128 rows per statement was no faster."""
 
 
 class SQLiteStore:
@@ -189,16 +195,7 @@ class SQLiteStore:
                         continue
                     if name == "event":
                         next_event_seq = fill_event_seq(arrays, next_event_seq)
-                    names = list(arrays)
-                    sql = (
-                        f"INSERT INTO {name} ({', '.join(names)}) "
-                        f"VALUES ({', '.join('?' * len(names))})"
-                    )
-                    # One tolist() per column converts numpy scalars to Python in C;
-                    # zip(*) then builds row tuples without a Python loop per value.
-                    rows = list(zip(*(arrays[c].tolist() for c in names), strict=True))
-                    self._connection.executemany(sql, rows)
-                    rows_written += len(rows)
+                    rows_written += self._insert(name, arrays)
                 self._connection.execute("COMMIT")
             except sqlite3.OperationalError as error:
                 self._rollback()
@@ -211,6 +208,43 @@ class SQLiteStore:
                 raise
             self._next_event_seq = next_event_seq
         return rows_written
+
+    def _insert(self, name: str, arrays: Mapping[str, Any]) -> int:
+        """INSERT the columns' rows, ROWS_PER_INSERT per statement; return rows."""
+        names = list(arrays)
+        width = len(names)
+        rows = len(arrays[names[0]])
+        # One tolist() per column converts numpy scalars to Python in C; zip(*)
+        # and chain then lay the values out row after row without a Python loop
+        # per value.
+        values = list(
+            itertools.chain.from_iterable(
+                zip(*(arrays[column].tolist() for column in names), strict=True)
+            )
+        )
+        head = f"INSERT INTO {name} ({', '.join(names)}) VALUES "
+        one_row = f"({', '.join('?' * width)})"
+        whole = rows // ROWS_PER_INSERT
+        if whole:
+            step = ROWS_PER_INSERT * width
+            self._connection.executemany(
+                head + ", ".join([one_row] * ROWS_PER_INSERT),
+                (
+                    values[start : start + step]
+                    for start in range(0, whole * step, step)
+                ),
+            )
+        if rows % ROWS_PER_INSERT:
+            self._connection.executemany(
+                head + one_row,
+                (
+                    values[start : start + width]
+                    for start in range(
+                        whole * ROWS_PER_INSERT * width, len(values), width
+                    )
+                ),
+            )
+        return rows
 
     def _rollback(self) -> None:
         if self._connection.in_transaction:
