@@ -1,4 +1,5 @@
-"""How the dashboard's held data follows polls: incremental traces and their resets.
+"""How the dashboard's held data follows polls (incremental traces and their
+resets), and the header text made from it.
 
 Hand-built snapshots (the store's contract types) drive LiveData directly; the
 Pilot tests in test_ui_app.py cover the same paths on the real capture.
@@ -10,6 +11,7 @@ import numpy as np
 
 from f1dash_tui.store.snapshots import (
     CarSamples,
+    PipelineHealth,
     SessionInfo,
     TimingTower,
     TowerRow,
@@ -17,6 +19,7 @@ from f1dash_tui.store.snapshots import (
 )
 from f1dash_tui.ui.live_data import LiveData
 from f1dash_tui.ui.messages import CarUpdate, LiveFrame
+from f1dash_tui.ui.widgets.session_header import header_text
 
 UID = 77
 
@@ -183,3 +186,48 @@ def test_a_new_session_clears_trace_and_events() -> None:
     assert new_session
     assert live.samples is None and live.events == ()
     assert {"car", "events"} <= parts
+
+
+def test_header_names_track_session_weather_and_laps() -> None:
+    frame = _frame(600, 3, None)
+    text = header_text(
+        frame.session,
+        frame.tower,
+        source_label="synthetic race",
+        data_age_s=0.3,
+        units="metric",
+        polling="polling 0.5s",
+        error=None,
+    ).plain
+    first, second = text.split("\n")
+    # trackId 0 is Melbourne, session type 15 is the race (2023+ numbering),
+    # weather 0 is clear; the tower's leader is on lap 3 of 5.
+    assert first.startswith("Melbourne  Race  Clear")
+    assert "air 20°C track 30°C" in first
+    assert "lap 3/5" in first
+    assert second.startswith("synthetic race  data <1s old  polling 0.5s")
+
+
+def test_header_puts_the_error_first_and_shows_ingest_health() -> None:
+    frame = _frame(600, 3, None)
+    health = PipelineHealth(
+        last_packet_unix_s=None,
+        packets_total=1000,
+        packets_per_s=3120.4,
+        bad_packets=2,
+        bad_by_reason=(),
+        write_lag_s=0.05,
+    )
+    second = header_text(
+        frame.session,
+        frame.tower,
+        source_label="live UDP",
+        data_age_s=12.0,
+        units="imperial",
+        polling="polling 0.5s",
+        error="live poll failed, retry in 4s: store gone",
+        health=health,
+    ).plain.split("\n")[1]
+    assert second.startswith("! live poll failed, retry in 4s: store gone")
+    assert "data 12s old" in second
+    assert second.endswith("ingest 3,120 pkt/s, 2 bad lag 0.05s")

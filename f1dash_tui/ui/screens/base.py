@@ -71,6 +71,7 @@ class DashboardScreen(Screen[None]):
             units=app.settings.ui.units,
             polling=app.polling_label(),
             error=app.first_error(),
+            health=self.live.health,
         )
         # Unchanged text (the usual case between polls) must not repaint the header.
         if text != self._header_text:

@@ -9,7 +9,7 @@ from f1dash_tui.render.formatting import (
     format_clock,
     format_temperature,
 )
-from f1dash_tui.store.snapshots import SessionInfo, TimingTower
+from f1dash_tui.store.snapshots import PipelineHealth, SessionInfo, TimingTower
 from f1dash_tui.ui import labels
 from f1dash_tui.ui.widgets.panel_status import coarse_age
 
@@ -23,6 +23,7 @@ def header_text(
     units: str,
     polling: str,
     error: str | None,
+    health: PipelineHealth | None = None,
 ) -> Text:
     """The header's two lines as text (pure, so it is easy to test and cache)."""
     text = Text(no_wrap=True, overflow="ellipsis")
@@ -54,6 +55,20 @@ def header_text(
     age = "—" if data_age_s is None else coarse_age(data_age_s)
     text.append(f"  data {age} old")
     text.append(f"  {polling}")
+    if health is not None:
+        # Last on the line: the first thing cut on a narrow terminal.
+        # A lag of minutes or more is a replayed capture's old timestamps, not a
+        # slow writer: not worth the room.
+        lag = (
+            f" lag {health.write_lag_s:.2f}s"
+            if health.write_lag_s is not None and health.write_lag_s < 60
+            else ""
+        )
+        text.append(
+            f"  ingest {health.packets_per_s:,.0f} pkt/s, "
+            f"{health.bad_packets} bad{lag}",
+            style="dim",
+        )
     return text
 
 
