@@ -381,3 +381,24 @@ async def test_traces_grow_incrementally_while_the_store_is_fed(
             assert np.array_equal(held.speed_kph, whole.speed_kph, equal_nan=True)
     finally:
         writer.close()
+
+
+async def test_app_starts_without_a_store_and_picks_it_up(
+    melbourne_store: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "later.sqlite3"
+    app = create_app(_settings(path))
+    async with app.run_test(size=SIZE_LARGE) as pilot:
+        for poller in app.pollers.values():
+            poller.max_backoff_s = 1.0
+        await wait_until(pilot, lambda: app.pollers["live"].status.error is not None)
+        error = app.pollers["live"].status.error or ""
+        assert "no store at" in error, error
+        assert app.is_running
+        # The store appears whole (copy, then rename), as ingest's first write would.
+        partial = tmp_path / "partial.sqlite3"
+        shutil.copy(melbourne_store, partial)
+        partial.replace(path)
+        tower = app.screen.query_one(TimingTower)
+        await wait_until(pilot, lambda: tower.row_count == 22)
+        assert app.pollers["live"].status.error is None
