@@ -44,6 +44,14 @@ from f1dash_tui.telemetry import enums
 
 log = logging.getLogger(__name__)
 
+WHOLE_LAP_MAX_SAMPLES = 1_600
+"""A whole-lap fetch (``car_samples`` without ``after_frame``, ``reference_lap``)
+returns every n-th frame when the lap holds more samples than this. An 80 s lap at
+60 Hz is 4,800 samples; every 3rd is ~3.3 m apart on a 5.3 km track, finer than a
+trace on a 160-column terminal (at most 320 braille dots) or a lap-distance delta
+needs, and fetching it takes ~5 ms of CPU instead of ~12 ms (measured on a 60 Hz,
+22-car store). Incremental fetches (``after_frame`` given) return every frame."""
+
 EVENTS_PER_POLL = 1_000
 """At most this many events per call; the next call continues from the last id."""
 
@@ -394,6 +402,9 @@ class DashboardQueries:
     ) -> CarSamples:
         """One car's samples of one lap with frame > after_frame, ordered by frame.
 
+        Without ``after_frame`` (a whole lap) a lap longer than WHOLE_LAP_MAX_SAMPLES
+        comes at a bounded resolution: every n-th frame. A poller then continues
+        from the last frame returned and gets every newer frame.
         Superseded samples (before a flashback) are left out. A caller that also
         passes the ``last_overall_frame`` it holds learns of a flashback since then
         that rewound below ``after_frame``: the result then starts after the rewind
@@ -416,7 +427,14 @@ class DashboardQueries:
         lap_rows = (
             "WHERE session_uid = ? AND car_index = ? AND lap_number = ? AND frame > ?"
         )
-        params = (session_uid, car_index, lap_number, after)
+        params: tuple[int, ...] = (session_uid, car_index, lap_number, after)
+        if after_frame is None:
+            stride = self._whole_lap_stride(lap_rows, params)
+            if stride > 1:
+                # Every stride-th frame, chosen in SQL so the rows left out never
+                # become Python objects; the same frames of telemetry and motion.
+                lap_rows += " AND frame = (frame / ?) * ?"
+                params = (*params, stride, stride)
         telemetry = self._fetch(
             f"SELECT {key}, lap_distance_m, speed_kph, throttle, brake, steer, gear, "
             f"engine_rpm FROM car_telemetry {lap_rows}",
@@ -456,6 +474,13 @@ class DashboardQueries:
             last_overall_frame=int(columns[1].max()) if len(frame) else None,
             replaces_after_frame=replaces,
         )
+
+    def _whole_lap_stride(self, lap_rows: str, params: tuple[int, ...]) -> int:
+        """Frame stride that keeps a whole-lap fetch within WHOLE_LAP_MAX_SAMPLES."""
+        ((count,),) = self._fetch(
+            f"SELECT COUNT(*) FROM car_telemetry {lap_rows}", *params
+        )
+        return max(1, -(-int(count or 0) // WHOLE_LAP_MAX_SAMPLES))
 
     def car_state(self, session_uid: int, car_index: int) -> CarState | None:
         """The car panel's latest values of one car (None before any sample)."""
@@ -579,7 +604,8 @@ class DashboardQueries:
         return [_best_lap(row, started.get(int(row[0]))) for row in rows]
 
     def reference_lap(self, key: LapKey) -> ReferenceLap:
-        """A completed lap and all its samples, ordered by lap distance."""
+        """A completed lap and its samples (at most WHOLE_LAP_MAX_SAMPLES of them,
+        evenly spread over its frames), ordered by lap distance."""
         rows = self._fetch(
             f"SELECT {_LAP_COLUMNS} FROM laps WHERE session_uid = ? "
             "AND car_index = ? AND lap_number = ? LIMIT 1",
@@ -707,7 +733,9 @@ def _current_samples(
     """
     if not rows:
         return [np.empty(0, dtype="f8") for _ in range(width)]
-    columns = [_floats(values) for values in zip(*rows, strict=True)]
+    # One 2-D conversion, then column views: ~40% less time than one array per
+    # column from zip(*rows) (measured on 4,800 rows of 8 columns).
+    columns = list(np.array(rows, dtype="f8").T)
     if len(columns) < width:
         columns.insert(1, columns[0])
     frame, overall = columns[0], columns[1]
