@@ -77,6 +77,8 @@ _NUMPY_TYPES = {
     "time": "f8",
 }
 
+_NUMPY_DTYPES = {logical: np.dtype(code) for logical, code in _NUMPY_TYPES.items()}
+
 _LOGICAL_FROM_NUMPY = {
     "u1": "i2",
     "i1": "i2",
@@ -114,7 +116,9 @@ class StoreColumn:
     @property
     def numpy_dtype(self) -> np.dtype:
         """The dtype values are converted to before writing."""
-        return np.dtype(_NUMPY_TYPES[self.type])
+        # Looked up, not built: write_batch asks once per column per batch (67k
+        # times for 369 live batches, ~0.15 ms a batch when built each time).
+        return _NUMPY_DTYPES[self.type]
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,12 @@ READER_MMAP_BYTES = 1 << 30
 """Readers map up to 1 GiB of the file: index pages are then read without a system
 call each (an hour of a 22-car race at 60 Hz is 2.8 GB on disk, measured)."""
 
+WAL_AUTOCHECKPOINT_PAGES = 10_000
+"""Checkpoint the WAL into the file every ~40 MB instead of SQLite's 4 MB: a live
+100 ms batch rewrites the same ~150 pages (mostly the 22 cars' trace-index leaves),
+and a rarer checkpoint copies each of them back once per 65 batches, not once per
+6. Measured: ~9% less CPU per live batch (4.97 -> 4.54 ms, best of 3)."""
+
 ROWS_PER_INSERT = 32
 """Rows per INSERT statement. One multi-row statement per 32 rows instead of one
 statement per row cut write_batch's CPU time by ~40% (a 22-car, 60 Hz race's
@@ -129,6 +135,7 @@ class SQLiteStore:
         if str(mode).lower() != "wal":
             raise StoreError(f"{self.path}: cannot switch to WAL mode (got {mode})")
         execute("PRAGMA synchronous = NORMAL")
+        execute(f"PRAGMA wal_autocheckpoint = {WAL_AUTOCHECKPOINT_PAGES}")
         execute("BEGIN IMMEDIATE")
         try:
             version = self._create_or_check(how)
