@@ -296,6 +296,10 @@ class IngestPipeline:
                     payloads.append(item[1])
                 if deadline is None:
                     deadline = time.monotonic() + self.settings.batch_max_s
+                if not isinstance(item, list) and self._collect_until(
+                    deadline, times, payloads
+                ):
+                    break
             now = time.monotonic()
             if payloads and (
                 len(payloads) >= self._max_datagrams or now >= (deadline or now)
@@ -313,6 +317,34 @@ class IngestPipeline:
         now = time.time()
         self._batches.put(_Batch(flushed, now, now, 0, self._counts(), final=True))
         self._batches.put(_STOP)
+
+    def _collect_until(
+        self, deadline: float, times: list[float], payloads: list[bytes]
+    ) -> bool:
+        """Sleep to the batch's deadline, then take every queued datagram at once;
+        True when the stop mark came with them.
+
+        A live listener queues datagrams one by one (~220/s at 60 Hz x 22 cars):
+        waking for each cost this thread ~1% of a core in queue waits and thread
+        switches; this wakes once per batch (measured with benchmarks/ingest.py).
+        """
+        time.sleep(max(0.0, deadline - time.monotonic()))
+        get_nowait = self.queue.get_nowait
+        while len(payloads) < self._max_datagrams:
+            try:
+                item = get_nowait()
+            except queue.Empty:
+                return False
+            if item is _STOP:
+                return True
+            if isinstance(item, list):
+                for recv_unix_s, payload in item:
+                    times.append(recv_unix_s)
+                    payloads.append(payload)
+            else:
+                times.append(item[0])
+                payloads.append(item[1])
+        return False
 
     def _emit(self, times: list[float], payloads: list[bytes]) -> None:
         decoded = self._decoder.decode(payloads)
