@@ -87,9 +87,11 @@ class TimingTower:
 
 @dataclass(frozen=True)
 class CarSamples:
-    """A car's telemetry samples in one lap, ordered by frame (one entry per frame).
+    """A car's telemetry samples in one lap, ordered by frame (each frame once).
 
-    Returned incrementally: only frames newer than the caller's ``after_frame``.
+    Returned incrementally: every frame newer than the caller's ``after_frame``. A
+    whole lap (no ``after_frame``) may come at a bounded resolution, every n-th
+    frame (``queries.WHOLE_LAP_MAX_SAMPLES``).
     """
 
     session_uid: int
