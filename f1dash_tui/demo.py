@@ -10,6 +10,8 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import logging
+import os
+import shutil
 import signal
 import tempfile
 import threading
@@ -34,6 +36,10 @@ FEED_JOIN_TIMEOUT_S = 5.0
 a write batch at most ~100 ms, so 5 s only runs out if the store hangs."""
 APP_START_WAIT_S = 10.0
 """How long a feed error waits for the dashboard to start before it is only logged."""
+SIGNAL_EXIT_GRACE_S = 5.0
+"""After SIGHUP/SIGTERM, how long the dashboard gets to shut down before the process
+ends anyway: a normal shutdown takes well under 1 s, but with the terminal gone
+Textual's writer thread can die and its shutdown then blocks forever on a full queue."""
 
 
 class DemoError(F1DashError):
@@ -144,25 +150,64 @@ class DemoFeed(threading.Thread):
         )
 
 
-@contextmanager
-def _quit_app_on_signals(app: Any) -> Iterator[None]:
-    """SIGTERM and SIGHUP (terminal closed, ssh dropped) quit the app like ``q`` does,
-    so the throwaway store is still deleted; the default would end the process at once.
+class _SignalQuit:
+    """SIGTERM and SIGHUP (terminal closed, ssh dropped) quit the demo: the throwaway
+    store is deleted first, then the app is asked to exit, and a watchdog ends the
+    process if the app's shutdown has not finished after ``grace_s``.
     """
 
-    def quit_app(signum: int, frame: object) -> None:
-        logger.info("signal %d: quitting the demo", signum)
-        app.exit()
+    def __init__(
+        self,
+        app: Any,
+        store_dir: Path,
+        stop_event: threading.Event,
+        *,
+        grace_s: float = SIGNAL_EXIT_GRACE_S,
+    ) -> None:
+        self._app = app
+        self._store_dir = store_dir
+        self._stop_event = stop_event
+        self._grace_s = grace_s
+        self.signum: int | None = None
 
-    previous = {
-        signum: signal.signal(signum, quit_app)
-        for signum in (signal.SIGTERM, signal.SIGHUP)
-    }
-    try:
-        yield
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
+    def handle(self, signum: int, frame: object) -> None:
+        """Signal handler (runs in the main thread between bytecodes)."""
+        if self.signum is not None:  # a second signal: the watchdog already runs
+            return
+        self.signum = signum
+        logger.info("signal %d: quitting the demo", signum)
+        self._stop_event.set()
+        # Before anything that could block: nothing else may run after this.
+        shutil.rmtree(self._store_dir, ignore_errors=True)
+        threading.Thread(
+            target=self._watchdog, name="demo-exit-watchdog", daemon=True
+        ).start()
+        self._app.exit()
+
+    def _watchdog(self) -> None:
+        time.sleep(self._grace_s)
+        assert self.signum is not None
+        logger.warning(
+            "the dashboard did not shut down within %.0f s of signal %d: exiting",
+            self._grace_s,
+            self.signum,
+        )
+        # The feed may have created files again (a journal) after the first delete.
+        shutil.rmtree(self._store_dir, ignore_errors=True)
+        os._exit(128 + self.signum)
+
+    @contextmanager
+    def installed(self) -> Iterator[None]:
+        """Install the handlers for the block, then restore the previous ones."""
+        previous = {
+            signum: signal.signal(signum, self.handle)
+            for signum in (signal.SIGTERM, signal.SIGHUP)
+        }
+        try:
+            yield
+        finally:
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
 
 
 def run_demo(
@@ -178,7 +223,10 @@ def run_demo(
     from f1dash_tui.store import open_store
 
     label = SOURCE_LABEL_SYNTHETIC if simulate else SOURCE_LABEL_REAL
-    with tempfile.TemporaryDirectory(prefix="f1dash-demo-") as store_dir:
+    # The store directory may already be gone: a signal deletes it before quitting.
+    with tempfile.TemporaryDirectory(
+        prefix="f1dash-demo-", ignore_cleanup_errors=True
+    ) as store_dir:
         settings = demo_settings(settings, Path(store_dir))
         # Create the schema before the dashboard opens its own (reading) connection.
         open_store(settings.store).close()
@@ -204,12 +252,17 @@ def run_demo(
                 speed=speed,
                 on_error=tell_app,
             )
+            signal_quit = _SignalQuit(app, Path(store_dir), feed.stop_event)
             feed.start()
             try:
-                with _quit_app_on_signals(app):
+                with signal_quit.installed():
                     app.run()
             finally:
                 feed.stop()
+    if signal_quit.signum is not None:
+        if feed.error is not None:  # expected: its store was deleted under it
+            logger.info("demo feed ended after signal: %s", feed.error)
+        raise SystemExit(128 + signal_quit.signum)
     if feed.error is not None:
         if isinstance(feed.error, F1DashError):
             raise feed.error

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -243,3 +244,64 @@ def test_closing_the_terminal_still_deletes_the_demo_store(tmp_path: Path) -> No
     while time.monotonic() < deadline_s and any(temp_root.iterdir()):
         time.sleep(0.2)
     assert not [p for p in temp_root.iterdir() if p.name.startswith("f1dash-demo")]
+
+
+def _tmux(socket: str, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["tmux", "-L", socket, *args], capture_output=True, text=True, timeout=10
+    )
+
+
+@pytest.mark.timeout(90)
+def test_a_signal_ends_the_demo_even_when_its_terminal_stops_reading(
+    tmp_path: Path,
+) -> None:
+    """The hang CI saw: the terminal no longer takes output, so Textual's writer
+    thread blocks and the app's shutdown waits on it forever. Stopping the (private)
+    tmux server makes that happen every time; SIGHUP must still end the demo with
+    128 + 1 and delete its store."""
+    script = str(Path(sys.executable).parent / "f1dash-tui")
+    socket = f"f1dash-demo-stuck-{os.getpid()}"
+    temp_root = tmp_path / "tmp"
+    temp_root.mkdir()
+    exit_file = tmp_path / "exit-code"
+    command = (
+        f"TMPDIR={temp_root} XDG_CONFIG_HOME={tmp_path / 'config'} {script} demo;"
+        f" echo $? > {exit_file}"
+    )
+    started = _tmux(
+        socket, "new-session", "-d", "-s", "demo", "-x", "100", "-y", "30", command
+    )
+    assert started.returncode == 0, started.stderr
+    server_pid = int(_tmux(socket, "display", "-p", "#{pid}").stdout)
+    try:
+        deadline_s = time.monotonic() + 45
+        screen = ""
+        while SOURCE_LABEL_REAL not in screen and time.monotonic() < deadline_s:
+            time.sleep(0.5)
+            screen = _tmux(socket, "capture-pane", "-p", "-t", "demo").stdout
+        assert SOURCE_LABEL_REAL in screen, screen
+        shell_pid = _tmux(socket, "list-panes", "-F", "#{pane_pid}").stdout.strip()
+        demo_pids = subprocess.run(
+            ["pgrep", "-P", shell_pid], capture_output=True, text=True, timeout=10
+        ).stdout.split()
+        assert len(demo_pids) == 1, demo_pids
+        demo_pid = int(demo_pids[0])
+        os.kill(server_pid, signal.SIGSTOP)  # the terminal stops reading
+        # The live dashboard redraws several times a second: in 3 s its output fills
+        # the pty buffer (4 KiB) and Textual's 30-write queue.
+        time.sleep(3)
+        os.kill(demo_pid, signal.SIGHUP)
+        # The pane's shell writes the demo's exit code once it has ended.
+        deadline_s = time.monotonic() + 20
+        while not exit_file.exists() and time.monotonic() < deadline_s:
+            time.sleep(0.2)
+        if not exit_file.exists():
+            os.kill(demo_pid, signal.SIGKILL)
+            pytest.fail("the demo still ran 20 s after SIGHUP")
+        time.sleep(0.2)  # the shell may not have written the number yet
+        assert exit_file.read_text().strip() == str(128 + signal.SIGHUP)
+        assert not [p for p in temp_root.iterdir() if p.name.startswith("f1dash-demo")]
+    finally:
+        os.kill(server_pid, signal.SIGCONT)
+        _tmux(socket, "kill-server")
