@@ -23,10 +23,11 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import ipaddress
+import math
 import os
 import stat
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -55,6 +56,16 @@ SOURCE_PROMPT = "prompt"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
+def theme_names() -> tuple[str, ...]:
+    """Textual's built-in theme names, read without starting an app (empty when
+    Textual is not installed: then there is no dashboard to theme either)."""
+    try:
+        from textual.theme import BUILTIN_THEMES
+    except ImportError:
+        return ()
+    return tuple(sorted(BUILTIN_THEMES))
+
+
 @dataclass(frozen=True)
 class KeySpec:
     """One configuration key: where it lives in ``Settings`` and what it accepts."""
@@ -74,6 +85,8 @@ class KeySpec:
     option: str = ""
     """The command-line option that sets it, if any (never for secrets)."""
     help: str = ""
+    choices_from: Callable[[], tuple[str, ...]] | None = None
+    """The valid values when they are only known at run time (installed themes)."""
 
     @property
     def section(self) -> str:
@@ -235,6 +248,7 @@ KEYS: tuple[KeySpec, ...] = (
         "str",
         option="--theme",
         help="a Textual theme name",
+        choices_from=theme_names,
     ),
     KeySpec(
         "ui.units",
@@ -418,16 +432,25 @@ def _toml_literal(value: Any) -> str:
     return f'"{text}"'
 
 
+UTF8_BOM = b"\xef\xbb\xbf"
+"""Some Windows editors start UTF-8 files with it; TOML itself does not allow it."""
+
+
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
-        with path.open("rb") as config_file:
-            document = tomllib.load(config_file)
-    except tomllib.TOMLDecodeError as error:
-        raise ConfigError(f"{path} is not valid TOML: {error}") from error
+        data = path.read_bytes()
     except OSError as error:
         raise ConfigError(
             f"cannot read config file {path}: {error.strerror}"
         ) from error
+    try:
+        text = data.removeprefix(UTF8_BOM).decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ConfigError(f"{path} is not UTF-8 text: {error}") from error
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path} is not valid TOML: {error}") from error
     flat: dict[str, Any] = {}
     _flatten(document, "", path, flat)
     return flat
@@ -487,10 +510,31 @@ def _unknown_env_warnings(environ: Mapping[str, str]) -> list[str]:
             continue
         if name.startswith(OTHER_ENV_PREFIXES):
             continue
-        nearest = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.6)
-        hint = f"; did you mean {nearest[0]}?" if nearest else ""
+        hint = _nearest_env_var(name, known)
         warnings.append(f"warning: environment variable {name} sets nothing{hint}")
     return warnings
+
+
+def _nearest_env_var(name: str, known: set[str]) -> str:
+    """A "did you mean" hint: first the known names holding every word typed after
+    the section (F1DASH_UI_POLL -> F1DASH_UI_LIVE_POLL_INTERVAL_S, not the merely
+    closest spelling F1DASH_UI_UNITS), else the closest spelling."""
+    section, _, rest = name.removeprefix(ENV_PREFIX).partition("_")
+    words = [word for word in rest.split("_") if word]
+    prefix = f"{ENV_PREFIX}{section}_"
+    holding = sorted(
+        candidate
+        for candidate in known
+        if candidate.startswith(prefix)
+        and words
+        and all(word in candidate[len(prefix) :].split("_") for word in words)
+    )
+    if holding:
+        # Two fit equally often (..._LIVE_POLL_... and ..._SLOW_POLL_...): name both.
+        nearest = holding[:2]
+    else:
+        nearest = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.6)
+    return f"; did you mean {' or '.join(nearest)}?" if nearest else ""
 
 
 def _coerce(spec: KeySpec, raw: Any, *, where: str) -> Any:
@@ -546,10 +590,12 @@ def _coerce_env(spec: KeySpec, raw: str) -> Any:
 def _checked(spec: KeySpec, value: Any, where: str) -> Any:
     """Range and choice checks, then conversion to the dataclass field's type."""
     kind = spec.value_type
-    if spec.choices and value not in spec.choices:
-        choices = ", ".join(spec.choices)
+    if kind == "float" and not math.isfinite(value):
+        raise ConfigError(f"{where}: {spec.key} must be a finite number, got {value!r}")
+    choices = spec.choices or (spec.choices_from() if spec.choices_from else ())
+    if choices and value not in choices:
         raise ConfigError(
-            f"{where}: {spec.key} must be one of {choices}, got {value!r}"
+            f"{where}: {spec.key} must be one of {', '.join(choices)}, got {value!r}"
         )
     if spec.minimum is not None and value < spec.minimum:
         raise ConfigError(

@@ -525,3 +525,68 @@ def test_allowed_senders_must_be_ip_addresses(tmp_path: Path) -> None:
     )
     loaded = load_config(environ={"F1DASH_INGEST_ALLOWED_SENDERS": "::1, 192.168.1.20"})
     assert loaded.settings.ingest.allowed_senders == ("::1", "192.168.1.20")
+
+
+FLOAT_KEYS = [spec.key for spec in KEYS if spec.value_type == "float"]
+
+
+@pytest.mark.parametrize("key", FLOAT_KEYS)
+@pytest.mark.parametrize("text", ["nan", "inf", "-inf"])
+def test_non_finite_numbers_are_rejected_from_env(key: str, text: str) -> None:
+    spec = KEYS_BY_NAME[key]
+    with pytest.raises(ConfigError) as caught:
+        load_config(environ={spec.env_var: text})
+    assert str(caught.value) == (
+        f"environment variable {spec.env_var}: {key} must be a finite number, "
+        f"got {float(text)!r}"
+    )
+
+
+@pytest.mark.parametrize("key", FLOAT_KEYS)
+def test_non_finite_numbers_are_rejected_from_file_and_options(
+    tmp_path: Path, key: str
+) -> None:
+    section, _, name = key.rpartition(".")
+    path = write_config(tmp_path, f"[{section}]\n{name} = inf\n")
+    with pytest.raises(ConfigError, match=re.escape(f"{key} must be a finite number")):
+        load_config(config_path=path, environ={})
+    with pytest.raises(ConfigError, match=re.escape(f"{key} must be a finite number")):
+        load_config(environ={}, options={key: float("nan")})
+
+
+def test_a_config_file_that_is_not_utf8_is_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_bytes('[ui]\nunits = "imperial"\n'.encode("utf-16"))  # BOM ff fe
+    with pytest.raises(ConfigError) as caught:
+        load_config(config_path=path, environ={})
+    assert str(caught.value).startswith(f"{path} is not UTF-8 text: ")
+    assert "\n" not in str(caught.value)
+
+
+def test_a_utf8_config_file_with_a_byte_order_mark_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + b'[ui]\nunits = "imperial"\n')
+    loaded = load_config(config_path=path, environ={})
+    assert loaded.settings.ui.units == "imperial"
+
+
+def test_an_unknown_theme_is_an_error_listing_the_valid_names(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_config(environ={}, options={"ui.theme": "nosuchtheme"})
+    message = str(caught.value)
+    assert "\n" not in message
+    assert message.startswith("option --theme: ui.theme must be one of ")
+    assert message.endswith(", got 'nosuchtheme'")
+    # Themes that ship with Textual (its docs list them).
+    for name in ("textual-dark", "nord", "gruvbox", "dracula", "tokyo-night"):
+        assert name in message
+    path = write_config(tmp_path, '[ui]\ntheme = "nord"\n')
+    assert load_config(config_path=path, environ={}).settings.ui.theme == "nord"
+
+
+def test_a_fragment_of_a_variable_name_suggests_the_names_holding_it() -> None:
+    loaded = load_config(environ={"F1DASH_UI_POLL": "1"})
+    assert loaded.warnings == (
+        "warning: environment variable F1DASH_UI_POLL sets nothing; did you mean "
+        "F1DASH_UI_LIVE_POLL_INTERVAL_S or F1DASH_UI_SLOW_POLL_INTERVAL_S?",
+    )
