@@ -70,7 +70,7 @@ class F1DashGroup(click.Group):
         standalone_mode: bool = True,
         **extra: Any,
     ) -> Any:
-        arg_list = list(sys.argv[1:] if args is None else args)
+        arg_list = _debug_first(list(sys.argv[1:] if args is None else args))
         debug = "--debug" in arg_list
         from f1dash_tui.logging_setup import configure_logging, logging_configured
 
@@ -104,6 +104,16 @@ class F1DashGroup(click.Group):
         if not standalone_mode:
             return result
         sys.exit(result if isinstance(result, int) else 0)
+
+
+def _debug_first(arg_list: list[str]) -> list[str]:
+    """``--debug`` is a group option, but users type it after the subcommand too
+    (``replay rec.pcap --debug``): move it to the front, up to a ``--``."""
+    end = arg_list.index("--") if "--" in arg_list else len(arg_list)
+    if "--debug" not in arg_list[:end]:
+        return arg_list
+    rest = [arg for arg in arg_list[:end] if arg != "--debug"]
+    return ["--debug", *rest, *arg_list[end:]]
 
 
 def _fail(message: str, exit_code: int, debug: bool) -> None:

@@ -53,10 +53,9 @@ def configure_logging(
 ) -> None:
     """Route the root logger to ``log_file`` (or nowhere) at ``level``."""
     root = logging.getLogger()
-    for old_handler in list(root.handlers):
-        if getattr(old_handler, "_f1dash_owned", False):
-            root.removeHandler(old_handler)
-            old_handler.close()
+    # The new handler first: if the file cannot be opened the OSError propagates with
+    # the old handler still in place, so logging the error does not make Python print
+    # "No handlers could be found" on the terminal.
     handler: logging.Handler
     if log_file is None:
         handler = logging.NullHandler()
@@ -64,6 +63,10 @@ def configure_logging(
         log_file.parent.mkdir(parents=True, exist_ok=True)
         handler = logging.FileHandler(log_file, encoding="utf-8")
         handler.setFormatter(logging.Formatter(LOG_FORMAT))
+    for old_handler in list(root.handlers):
+        if getattr(old_handler, "_f1dash_owned", False):
+            root.removeHandler(old_handler)
+            old_handler.close()
     handler.addFilter(SecretMaskingFilter(secrets))
     setattr(handler, "_f1dash_owned", True)  # noqa: B010 - marks our own handler
     root.addHandler(handler)

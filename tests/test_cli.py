@@ -604,3 +604,39 @@ async def test_dashboard_never_shows_the_password(isolated_env: dict[str, str]) 
     assert "unreachable" in screen
     assert str(port) in screen
     assert secret not in screen
+
+
+def test_debug_is_accepted_after_the_subcommand(
+    config_with_unknown_key: Path, isolated_env: dict
+) -> None:
+    result = run(["config", "show", "--debug"])
+    assert result.exit_code == 0, result.stderr
+    assert "ui.theme" in result.stdout
+    result = run(
+        ["--config", str(config_with_unknown_key), "config", "show", "--debug"]
+    )
+    assert result.exit_code == 2
+    assert "Traceback (most recent call last)" in result.stderr
+    assert "ConfigError" in result.stderr
+    assert "No such option" not in result.stderr
+    assert result.stderr.splitlines()[-1].startswith(ERROR_PREFIX)
+
+
+def test_a_log_file_that_cannot_be_created_is_one_line_and_nothing_else(
+    installed_cli: str, tmp_path: Path, isolated_env: dict[str, str]
+) -> None:
+    not_a_directory = tmp_path / "plain-file"
+    not_a_directory.write_text("x")
+    log_file = not_a_directory / "f1dash.log"
+    done = subprocess.run(
+        [installed_cli, "--log-file", str(log_file), "doctor"],
+        env=subprocess_env(isolated_env),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 1
+    assert done.stderr.count("\n") == 1, done.stderr
+    assert done.stderr.startswith(ERROR_PREFIX)
+    assert str(not_a_directory) in done.stderr
+    assert done.stdout == ""
