@@ -14,8 +14,10 @@ import platform
 import shutil
 import socket
 import sys
+import tempfile
 from dataclasses import dataclass, field
 from importlib import metadata
+from pathlib import Path
 
 from f1dash_tui import __version__
 from f1dash_tui.errors import F1DashError
@@ -74,6 +76,7 @@ def run_checks(settings: Settings) -> Report:
             check_udp_port(settings.ingest.listen_host, settings.ingest.listen_port),
             check_terminal_size(),
             check_colours(),
+            check_theme(settings.ui.theme),
         ]
     )
 
@@ -168,3 +171,36 @@ def check_colours() -> Check:
     if colour_system is None:
         return Check("colours", WARN, f"no colour support detected (TERM={term})")
     return Check("colours", OK, f"{colour_system} (TERM={term})")
+
+
+def check_theme(theme: str) -> Check:
+    """The configured theme is one Textual ships (config loading rejects others, so
+    this fails only for settings built in code)."""
+    from f1dash_tui.config import theme_names
+
+    names = theme_names()
+    if not names:
+        return Check("theme", WARN, f"{theme} (Textual is not installed)")
+    if theme not in names:
+        return Check(
+            "theme", FAIL, f"unknown theme {theme!r}; one of: {', '.join(names)}"
+        )
+    return Check("theme", OK, theme)
+
+
+def sqlite_open_problem(path: Path) -> str | None:
+    """Why SQLite says "unable to open database file" for ``path``, found by trying
+    what it does: open the file, or create one next to it (permission denied,
+    read-only file system, a folder in the way). None when both work."""
+    try:
+        if path.exists():
+            with path.open("r+b"):
+                pass
+        else:
+            with tempfile.TemporaryFile(dir=path.parent):
+                pass
+    except OSError as error:
+        where = path if path.exists() else path.parent
+        logger.info("probing %s for SQLite: %s", where, error)
+        return f"{where}: {error.strerror or error}"
+    return None

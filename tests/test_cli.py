@@ -640,3 +640,31 @@ def test_a_log_file_that_cannot_be_created_is_one_line_and_nothing_else(
     assert done.stderr.startswith(ERROR_PREFIX)
     assert str(not_a_directory) in done.stderr
     assert done.stdout == ""
+
+
+def test_a_store_sqlite_cannot_open_says_why(
+    tmp_path: Path, isolated_env: dict, melbourne_pcap: Path
+) -> None:
+    in_the_way = tmp_path / "telemetry.sqlite3"
+    in_the_way.mkdir()  # a folder where the database file should be
+    result = run(
+        ["replay", str(melbourne_pcap)],
+        env={"F1DASH_STORE_SQLITE_PATH": str(in_the_way)},
+    )
+    assert_one_line_error(
+        result,
+        f"unable to open database file ({in_the_way}: Is a directory)",
+        result.exit_code,
+    )
+    assert result.exit_code != 0
+
+
+def test_doctor_reports_the_theme(isolated_env: dict) -> None:
+    result = run(["--theme", "nord", "doctor"])
+    theme_lines = [
+        line for line in result.stdout.splitlines() if line[7:13] == "theme "
+    ]
+    assert theme_lines == ["[  ok] theme     nord"]
+    result = run(["--theme", "nosuchtheme", "doctor"])
+    assert_one_line_error(result, "ui.theme must be one of ", 2)
+    assert "textual-dark" in result.stderr
