@@ -109,3 +109,34 @@ def test_time_delta_needs_laps_timed_from_the_line() -> None:
     reference = _lap(np.linspace(4999, 5265, 50), np.full(50, 200.0))
     current = _lap(np.linspace(0, 1000, 100), np.full(100, 200.0))
     assert traces.time_delta_s(current, reference) is None
+
+
+def test_lap_delta_says_why_when_the_laps_do_not_overlap() -> None:
+    # The demo capture: the reference holds only 4,950-5,276 m of its lap.
+    reference = _lap(np.linspace(4950, 5276, 50), np.full(50, 200.0))
+    current = _lap(np.linspace(0, 1200, 100), np.full(100, 200.0))
+    delta = traces.lap_delta(current, reference)
+    assert delta.delta_s is None
+    assert delta.why == "reference covers 4,950-5,276 m; current lap at 1,200 m"
+
+
+def test_lap_delta_over_the_overlap_of_mid_lap_laps() -> None:
+    # Reference at 200 km/h from 3,000 m; current at 250 km/h from 2,500 m, now at
+    # 4,000 m. Over the shared 3,000-4,000 m: 1,000 m at 200 vs 250 km/h,
+    # 18.0 s vs 14.4 s, so the current lap is 3.6 s ahead.
+    reference = _lap(np.linspace(3000, 5000, 201), np.full(201, 200.0))
+    current = _lap(np.linspace(2500, 4000, 151), np.full(151, 250.0))
+    delta = traces.lap_delta(current, reference)
+    assert delta.from_m == 3000.0
+    assert delta.delta_s is not None
+    assert abs(delta.delta_s - (-3.6)) < 1e-6
+
+
+def test_lap_delta_from_the_line_matches_the_whole_lap_delta() -> None:
+    # Both from the line at 180 vs 200 km/h, current at 1,000 m: 20.0 s vs 18.0 s.
+    reference = _lap(np.linspace(0, 5000, 501), np.full(501, 200.0))
+    current = _lap(np.linspace(0, 1000, 101), np.full(101, 180.0))
+    delta = traces.lap_delta(current, reference)
+    assert delta.from_m == 0.0
+    assert delta.delta_s is not None
+    assert abs(delta.delta_s - 2.0) < 1e-6

@@ -159,6 +159,63 @@ def time_delta_s(current: CarSamples, reference: CarSamples) -> float | None:
     return float(cur_elapsed[-1] - np.interp(at, ref_distance, ref_elapsed))
 
 
+@dataclass(frozen=True)
+class LapDelta:
+    """The running delta and what it covers, or why there is none."""
+
+    delta_s: float | None
+    """Negative: the current lap is ahead. None when it cannot be computed."""
+    from_m: float = 0.0
+    """Lap distance the delta is counted from (0: the line, a whole-lap delta)."""
+    why: str = ""
+    """When ``delta_s`` is None: the reason, for the person reading the panel."""
+
+
+def lap_delta(current: CarSamples, reference: CarSamples) -> LapDelta:
+    """The delta wherever both laps cover the same lap distance.
+
+    Laps both timed from the line give the usual whole-lap running delta. When one
+    starts mid-lap (a capture that began late), the delta is counted from where both
+    have samples; with no overlap up to the current distance, ``why`` says which
+    stretches each lap covers.
+    """
+    cur = monotonic_by_distance(current)
+    ref = monotonic_by_distance(reference)
+    if len(cur) < 2:
+        return LapDelta(None, why="current lap has no samples yet")
+    if len(ref) < 2:
+        return LapDelta(None, why="reference lap has no samples")
+    cur_distance = np.asarray(current.lap_distance_m, float)[cur]
+    ref_distance = np.asarray(reference.lap_distance_m, float)[ref]
+    cur_elapsed = elapsed_by_distance(
+        cur_distance, np.asarray(current.speed_kph, float)[cur]
+    )
+    ref_elapsed = elapsed_by_distance(
+        ref_distance, np.asarray(reference.speed_kph, float)[ref]
+    )
+    at = float(cur_distance[-1])
+    start = float(max(cur_distance[0], ref_distance[0]))
+    if start >= at or at > ref_distance[-1]:
+        return LapDelta(
+            None,
+            why=(
+                f"reference covers {ref_distance[0]:,.0f}-{ref_distance[-1]:,.0f} m; "
+                f"current lap at {at:,.0f} m"
+            ),
+        )
+    if start <= LINE_TOLERANCE_M:
+        start = 0.0  # both timed from the line: the whole-lap delta
+        current_s = float(cur_elapsed[-1])
+        reference_s = float(np.interp(at, ref_distance, ref_elapsed))
+    else:
+        current_s = float(cur_elapsed[-1] - np.interp(start, cur_distance, cur_elapsed))
+        reference_s = float(
+            np.interp(at, ref_distance, ref_elapsed)
+            - np.interp(start, ref_distance, ref_elapsed)
+        )
+    return LapDelta(current_s - reference_s, from_m=start)
+
+
 def _downsample(
     distance: np.ndarray, values: np.ndarray, points: int
 ) -> tuple[list[float], list[float]]:

@@ -12,7 +12,7 @@ from textual.events import Resize
 from textual.widgets import Footer, Static
 
 from f1dash_tui.render import formatting as fmt
-from f1dash_tui.render.traces import compare_plot, time_delta_s
+from f1dash_tui.render.traces import compare_plot, lap_delta
 from f1dash_tui.store.snapshots import LapKey
 from f1dash_tui.ui.screens.base import DashboardScreen
 from f1dash_tui.ui.screens.reference_picker import ReferencePicker
@@ -88,15 +88,22 @@ class CompareScreen(DashboardScreen):
             )
         else:
             text.append("reference: no completed valid lap at this track yet\n")
-        delta = (
-            time_delta_s(live.samples, reference.samples)
-            if live.samples is not None and reference is not None
-            else None
-        )
         text.append("delta: ")
-        text.append(fmt.format_delta(delta), style="bold")
-        if delta is not None:
-            text.append(" (ahead)" if delta < 0 else " (behind)")
+        if reference is None:
+            text.append(fmt.format_delta(None), style="bold")
+            return text
+        if live.samples is None:
+            text.append(fmt.format_delta(None), style="bold")
+            text.append(" (current lap has no samples yet)")
+            return text
+        delta = lap_delta(live.samples, reference.samples)
+        text.append(fmt.format_delta(delta.delta_s), style="bold")
+        if delta.delta_s is None:
+            text.append(f" ({delta.why})")
+        else:
+            text.append(" (ahead)" if delta.delta_s < 0 else " (behind)")
+            if delta.from_m > 0:
+                text.append(f" since {delta.from_m:,.0f} m")
         return text
 
     def show_data(self, parts: set[str]) -> None:
