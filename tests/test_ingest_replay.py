@@ -352,14 +352,14 @@ def test_allow_list_drops_and_counts_other_senders(
         found = _wait_for(
             store_path,
             "SELECT bad_by_reason FROM ingest_stats ORDER BY unix_s DESC LIMIT 1",
-            [(json.dumps({"ingest: sender not allowed": 500}),)],
+            [(json.dumps({"sender not allowed": 500}),)],
             10,
         )
     finally:
         stop.set()
         thread.join(timeout=30)
     assert not errors
-    assert found == [(json.dumps({"ingest: sender not allowed": 500}),)]
+    assert found == [(json.dumps({"sender not allowed": 500}),)]
     store = open_store(StoreSettings(sqlite_path=store_path), read_only=True)
     try:
         assert store.fetch("SELECT COUNT(*) FROM lap_data") == [(0,)]

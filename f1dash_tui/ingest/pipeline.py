@@ -16,6 +16,7 @@ first queue (counted as drops), never memory; a replay waits instead (``block=Tr
 
 from __future__ import annotations
 
+import collections
 import json
 import logging
 import queue
@@ -23,6 +24,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -54,8 +56,14 @@ BACKOFF = tenacity.wait_exponential(multiplier=0.5, min=0.5, max=BACKOFF_MAX_S)
 comes back is written to again within 5 s."""
 
 STOP_DRAIN_S = 2 * BACKOFF_MAX_S
-"""At stop, how long to keep trying to backfill before leaving the rest on disk
-(the next ingest backfills it first)."""
+"""When a replay ends, how long to keep trying to backfill before leaving the rest
+on disk (the next ingest backfills it first). A stop the user asked for (Ctrl-C)
+passes ``drain_s=0`` instead: a failing store is not retried then, so it exits
+within ~2 s."""
+
+RATE_WINDOW_S = 3.0
+"""packets/s is counted over the datagrams received in the last 3 s of wall-clock
+time, so it follows the stream within seconds and falls to 0 when it stops."""
 
 BACKFILL_BATCHES_PER_TURN = 8
 """Spooled batches written between two new batches while backfilling, so the writer
@@ -63,6 +71,11 @@ keeps up with live data (16 queued batches) and still drains the spool."""
 
 QUEUE_FULL_REASON = "ingest: queue full"
 """The ``bad_by_reason`` key of datagrams dropped because the queue was full."""
+
+SENDER_REFUSED_REASON = "sender not allowed"
+"""Datagrams refused by the allow-list: counted apart from bad packets (they are
+not broken, just from elsewhere); the key in the ingest_stats ``bad_by_reason``
+JSON, not part of ``bad_total``."""
 
 _STOP = object()
 
@@ -88,6 +101,10 @@ class IngestStats:
     rewinds: int = 0
     store_error: str = ""
     """The last write error while the store is failing; empty when writes succeed."""
+    refused_senders: int = 0
+    """Datagrams refused because their sender is not in the allow-list."""
+    spool_note: str = ""
+    """A spool left for another store target (not backfilled here), in one line."""
 
     @property
     def bad_packets(self) -> int:
@@ -99,6 +116,8 @@ class IngestStats:
             f"{self.packets_total:,} packets, {self.rows_written:,} rows, "
             f"{self.laps_completed:,} laps completed, {self.bad_packets:,} bad"
         )
+        if self.refused_senders:
+            text += f", {self.refused_senders:,} refused (sender not allowed)"
         if self.spooled_rows:
             text += f", {self.spooled_rows:,} rows still spooled"
         return text
@@ -110,6 +129,8 @@ class IngestStats:
             f"ingest: {self.packets_total:,} packets  {self.packets_per_s:,.0f} pkt/s"
             f"  bad {self.bad_packets:,}  lag {lag}"
         )
+        if self.refused_senders:
+            line += f"  {self.refused_senders:,} refused (sender not allowed)"
         if self.spooled_rows or self.store_error:
             line += f"  store down, spooled {self.spooled_rows:,} rows"
         return line
@@ -189,8 +210,11 @@ class IngestPipeline:
         self._retry_attempt = 0
         self._next_retry_monotonic = 0.0
         self._last_stats_row_monotonic = 0.0
-        self._rate_window: tuple[float, int] = (time.monotonic(), 0)
+        self._rate_started_monotonic = time.monotonic()
+        self._rate_samples: collections.deque[tuple[float, int]] = collections.deque()
+        """(monotonic time written, datagrams) per batch in the rate window."""
         self.failed: BaseException | None = None
+        self._stop_drain_s = STOP_DRAIN_S
 
     # -- feeding ------------------------------------------------------------------
 
@@ -238,9 +262,14 @@ class IngestPipeline:
             except queue.Full:
                 continue
 
-    def stop(self) -> IngestStats:
+    def stop(self, *, drain_s: float = STOP_DRAIN_S) -> IngestStats:
         """Flush every queued datagram and pending lap, stop the threads, return
-        the final counters. Call once, after the last submit."""
+        the final counters. Call once, after the last submit.
+
+        With rows spooled, retry the store for up to ``drain_s`` before leaving
+        them on disk; 0 (a user's stop) only writes them if the store is answering.
+        """
+        self._stop_drain_s = drain_s
         if self.failed is None:
             try:
                 self._put_waiting(_STOP)
@@ -308,9 +337,10 @@ class IngestPipeline:
                 times, payloads, deadline = [], [], None
                 next_tick = now + self._stats_interval_s
             elif now >= next_tick:
-                # Idle: an empty batch lets the writer still write a stats row.
+                # Idle: an empty batch lets the writer still write a stats row
+                # (twice per interval, so a row is never more than one apart).
                 self._batches.put(_Batch({}, now, now, 0, self._counts()))
-                next_tick = now + self._stats_interval_s
+                next_tick = now + self._stats_interval_s / 2
         if payloads:
             self._emit(times, payloads)
         flushed = self._tracker.flush()
@@ -374,9 +404,11 @@ class IngestPipeline:
         dropped = self._dropped_queue_full + extra.pop(QUEUE_FULL_REASON, 0)
         if dropped:
             reasons[QUEUE_FULL_REASON] = dropped
+        refused = extra.pop(SENDER_REFUSED_REASON, 0)
         reasons.update((reason, count) for reason, count in extra.items() if count)
         counters = self._tracker.counters
         return IngestStats(
+            refused_senders=refused,
             packets_total=self._packets_total,
             bad_by_reason=reasons,
             dropped_queue_full=dropped,
@@ -406,12 +438,13 @@ class IngestPipeline:
     def _write(self, batch: _Batch) -> None:
         now_unix_s = time.time()
         counts = batch.counts
-        if batch.datagrams or batch.final:
-            self._update_rate(counts.packets_total, final=batch.final)
+        self._update_rate(batch.datagrams)
         tables = batch.tables
         monotonic_now = time.monotonic()
         since_stats_row_s = monotonic_now - self._last_stats_row_monotonic
-        if batch.final or since_stats_row_s >= self._stats_interval_s:
+        # Idle batches come every half interval, not exactly on it: 0.75 keeps
+        # the rows at most one interval apart without writing one per batch.
+        if batch.final or since_stats_row_s >= 0.75 * self._stats_interval_s:
             self._last_stats_row_monotonic = monotonic_now
             tables = {**tables, "ingest_stats": self._stats_row(counts, now_unix_s)}
         if not tables:
@@ -505,30 +538,53 @@ class IngestPipeline:
             with self._stats_lock:
                 self._stats = replace(self._stats, store_error="")
 
+    @property
+    def spool_path(self) -> Path | None:
+        """The outage spool file in use, if any."""
+        return self._spool.path if self._spool is not None else None
+
     def _drain_spool_at_stop(self) -> None:
-        """At stop, keep retrying the backfill for a while; what remains stays
-        spooled on disk for the next ingest."""
+        """At stop, backfill once more if the store was answering, then keep
+        retrying for the stop's drain time (none for a user's stop: each try can
+        wait for a connection). What remains stays spooled on disk for the next
+        ingest."""
         if self._spool is None or not self._spool.pending_batches:
             return
-        give_up = time.monotonic() + STOP_DRAIN_S
+        give_up = time.monotonic() + self._stop_drain_s
+        if not self._retry_attempt:
+            self._backfill(at_stop=True)
         while self._spool.pending_batches and time.monotonic() < give_up:
             time.sleep(max(0.0, self._next_retry_monotonic - time.monotonic()))
             self._backfill(at_stop=True)
         if self._spool.pending_batches:
             log.warning(
-                "store still unreachable: %d rows stay spooled in %s",
+                "store unreachable: %d rows are kept in the spool %s for backfill "
+                "by the next ingest",
                 self._spool.pending_rows,
                 self._spool.path,
             )
+        with self._stats_lock:
+            self._stats = replace(
+                self._stats,
+                spooled_rows=self._spool.pending_rows,
+                spooled_batches=self._spool.pending_batches,
+            )
 
-    def _update_rate(self, packets_total: int, *, final: bool = False) -> None:
-        started, packets_then = self._rate_window
+    def _update_rate(self, datagrams: int) -> None:
+        """packets/s over the last ``RATE_WINDOW_S``; every batch (idle ones too,
+        one a second) updates it, so it decays to 0 when nothing arrives."""
         now = time.monotonic()
-        if now - started >= 1.0 or (final and now > started):
-            rate = (packets_total - packets_then) / (now - started)
-            self._rate_window = (now, packets_total)
-            with self._stats_lock:
-                self._stats = replace(self._stats, packets_per_s=rate)
+        samples = self._rate_samples
+        if datagrams:
+            samples.append((now, datagrams))
+        while samples and samples[0][0] <= now - RATE_WINDOW_S:
+            samples.popleft()
+        # Early in a run the window is only as long as the run so far.
+        window_s = min(RATE_WINDOW_S, now - self._rate_started_monotonic)
+        in_window = sum(count for _, count in samples)
+        rate = in_window / window_s if window_s > 0 else 0.0
+        with self._stats_lock:
+            self._stats = replace(self._stats, packets_per_s=rate)
 
     def _stats_row(
         self, counts: IngestStats, now_unix_s: float
@@ -546,7 +602,7 @@ class IngestPipeline:
             "packets_per_s": np.array([current.packets_per_s]),
             "bad_total": np.array([counts.bad_packets], "i8"),
             "bad_by_reason": np.array(
-                [json.dumps(dict(counts.bad_by_reason), sort_keys=True)], object
+                [json.dumps(_reasons_with_refused(counts), sort_keys=True)], object
             ),
             "write_lag_s": np.array(
                 [np.nan if current.write_lag_s is None else current.write_lag_s]
@@ -579,6 +635,13 @@ class IngestPipeline:
                 ),
                 store_error=previous.store_error if not written_rows else "",
             )
+
+
+def _reasons_with_refused(counts: IngestStats) -> dict[str, int]:
+    reasons = dict(counts.bad_by_reason)
+    if counts.refused_senders:
+        reasons[SENDER_REFUSED_REASON] = counts.refused_senders
+    return reasons
 
 
 def _unwritten(

@@ -24,6 +24,7 @@ import numpy as np
 from f1dash_tui.errors import F1DashError, StoreUnavailableError
 from f1dash_tui.ingest.pipeline import (
     QUEUE_FULL_REASON,
+    SENDER_REFUSED_REASON,
     IngestPipeline,
     IngestStats,
     feed,
@@ -37,14 +38,15 @@ from f1dash_tui.telemetry.replay import paced, send_udp
 
 log = logging.getLogger(__name__)
 
+SENDER_REJECTED_REASON = SENDER_REFUSED_REASON
+"""The earlier name of the allow-list reason (kept for callers)."""
+
 STATUS_INTERVAL_S = 0.5
 """How often the one-line status is redrawn on a terminal."""
 
 REPLAY_CHUNK = 256
 """Datagrams per queue item when replaying as fast as possible (one queue operation
 per chunk instead of per datagram)."""
-
-SENDER_REJECTED_REASON = "ingest: sender not allowed"
 
 
 def run_listener(
@@ -88,10 +90,17 @@ def run_listener(
             listener.stop()
         try:
             if pipeline is not None and pipeline.running:
-                stats = pipeline.stop()
+                # Ctrl-C or the stop event: never wait on a failing store.
+                stats = pipeline.stop(drain_s=0.0)
                 log.info("ingest stopped: %s", stats.status_line())
                 if status_stream is not None:
-                    status_stream.write("\r" + stats.status_line() + "\n")
+                    # Clear to the end of the line: the last redraw may be longer.
+                    status_stream.write("\r" + stats.status_line() + "\x1b[K\n")
+                    if stats.spooled_rows:
+                        status_stream.write(
+                            f"{stats.spooled_rows:,} rows are kept in the spool "
+                            f"{pipeline.spool_path} for backfill by the next ingest\n"
+                        )
                     status_stream.flush()
         finally:
             pipeline_store = pipeline.store if pipeline is not None else store
@@ -141,7 +150,7 @@ def _listener_drops(listener: UdpListener | None) -> dict[str, int]:
         return {}
     return {
         QUEUE_FULL_REASON: listener.dropped_queue_full,
-        SENDER_REJECTED_REASON: listener.rejected_senders,
+        SENDER_REFUSED_REASON: listener.rejected_senders,
     }
 
 
@@ -276,6 +285,7 @@ def ingest_datagrams(
     )
     pipeline.start()
     started = time.monotonic()
+    finished = False
     try:
         timed = paced(datagrams_with_times, speed, stop_event=stop_event)
         if speed is None:
@@ -288,8 +298,11 @@ def ingest_datagrams(
         else:
             for _, payload in timed:
                 pipeline.submit(time.time(), payload)
+        finished = stop_event is None or not stop_event.is_set()
     finally:
-        stats = pipeline.stop()
+        # A replay that ran to its end waits a while for a failing store; one
+        # stopped by the user (stop event, Ctrl-C) leaves the spool for later.
+        stats = pipeline.stop() if finished else pipeline.stop(drain_s=0.0)
     log.info(
         "ingested %d datagrams in %.1f s: %s",
         stats.packets_total,

@@ -89,6 +89,8 @@ class UdpListener:
         self.received = 0
         self.dropped_queue_full = 0
         self.rejected_senders = 0
+        self.refused_addresses: set[str] = set()
+        """Senders refused so far (each is logged once, at WARNING)."""
 
     @property
     def address(self) -> tuple[str, int]:
@@ -157,6 +159,13 @@ class UdpListener:
                 raise
             if allowed and sender[0] not in allowed:
                 self.rejected_senders += 1
+                if sender[0] not in self.refused_addresses:
+                    self.refused_addresses.add(sender[0])
+                    log.warning(
+                        "refusing UDP datagrams from %s (sender not allowed; "
+                        "add it to --allow-sender to accept them)",
+                        sender[0],
+                    )
                 continue
             self.received += 1
             try:
