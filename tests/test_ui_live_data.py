@@ -7,6 +7,9 @@ Pilot tests in test_ui_app.py cover the same paths on the real capture.
 
 from __future__ import annotations
 
+import dataclasses
+from typing import Any
+
 import numpy as np
 
 from f1dash_tui.store.snapshots import (
@@ -229,5 +232,66 @@ def test_header_puts_the_error_first_and_shows_ingest_health() -> None:
         health=health,
     ).plain.split("\n")[1]
     assert second.startswith("! live poll failed, retry in 4s: store gone")
-    assert "data 12s old" in second
+    assert "no new data for 12s" in second
     assert second.endswith("ingest 3,120 pkt/s, 2 bad lag 0.05s")
+
+
+def test_header_marks_a_synthetic_session_whatever_the_source_label() -> None:
+    frame = _frame(600, 3, None)
+    assert frame.session is not None and frame.session.is_synthetic
+    kwargs: dict[str, Any] = dict(
+        data_age_s=0.3, units="metric", polling="polling 0.5s", error=None
+    )
+    second = header_text(
+        frame.session, frame.tower, source_label="SQLite sim2.sqlite3", **kwargs
+    ).plain.split("\n")[1]
+    assert second.startswith("synthetic race  SQLite sim2.sqlite3  data <1s old")
+    real = dataclasses.replace(frame.session, is_synthetic=False)
+    second = header_text(
+        real, frame.tower, source_label="SQLite real.sqlite3", **kwargs
+    ).plain.split("\n")[1]
+    assert "synthetic" not in second
+
+
+def test_header_says_when_the_data_stopped() -> None:
+    # A replay of the 21 s demo capture ended 74 s ago.
+    frame = _frame(600, 3, None)
+    text = header_text(
+        frame.session,
+        frame.tower,
+        source_label="real capture",
+        data_age_s=74.0,
+        units="metric",
+        polling="polling 0.5s",
+        error=None,
+    )
+    second = text.plain.split("\n")[1]
+    assert "no new data for 1m14s" in second
+    assert "data 1m14s old" not in second
+
+
+def test_header_drops_ingest_health_rather_than_cut_it() -> None:
+    frame = _frame(600, 3, None)
+    health = PipelineHealth(
+        last_packet_unix_s=None,
+        packets_total=1000,
+        packets_per_s=4180.0,
+        bad_packets=0,
+        bad_by_reason=(),
+        write_lag_s=0.05,
+    )
+    kwargs: dict[str, Any] = dict(
+        source_label="SQLite telemetry.sqlite3",
+        data_age_s=0.3,
+        units="metric",
+        polling="polling 0.5s",
+        error=None,
+        health=health,
+    )
+    wide = header_text(frame.session, frame.tower, width=158, **kwargs)
+    assert wide.plain.split("\n")[1].endswith("ingest 4,180 pkt/s, 0 bad lag 0.05s")
+    # 80 columns less the header's padding: no room for the whole ingest figures.
+    narrow = header_text(frame.session, frame.tower, width=78, **kwargs)
+    second = narrow.plain.split("\n")[1]
+    assert len(second) <= 78
+    assert "ingest" not in second

@@ -19,6 +19,7 @@ import json
 import logging
 import math
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any
 
@@ -600,8 +601,29 @@ class DashboardQueries:
             track_id,
             int(limit),
         )
-        started = self._started([int(row[0]) for row in rows])
-        return [_best_lap(row, started.get(int(row[0]))) for row in rows]
+        uids = [int(row[0]) for row in rows]
+        started = self._started(uids)
+        synthetic = self._synthetic(uids)
+        return [
+            replace(
+                _best_lap(row, started.get(int(row[0]))),
+                is_synthetic=int(row[0]) in synthetic,
+            )
+            for row in rows
+        ]
+
+    def _synthetic(self, session_uids: Sequence[int]) -> set[int]:
+        """Which of these sessions the simulator made."""
+        uids = sorted(set(session_uids))
+        if not uids:
+            return set()
+        marks = ", ".join("?" * len(uids))
+        rows = self._fetch(
+            "SELECT DISTINCT session_uid FROM sessions "
+            f"WHERE session_uid IN ({marks}) AND is_synthetic = 1",
+            *uids,
+        )
+        return {int(row[0]) for row in rows}
 
     def reference_lap(self, key: LapKey) -> ReferenceLap:
         """A completed lap and its samples (at most WHOLE_LAP_MAX_SAMPLES of them,
@@ -618,7 +640,10 @@ class DashboardQueries:
                 f"lap {key.lap_number} of car {key.car_index} in session "
                 f"{key.session_uid} is not a completed lap in the store"
             )
-        lap = _best_lap(rows[0], self._started([key.session_uid]).get(key.session_uid))
+        lap = replace(
+            _best_lap(rows[0], self._started([key.session_uid]).get(key.session_uid)),
+            is_synthetic=key.session_uid in self._synthetic([key.session_uid]),
+        )
         samples = self.car_samples(key.session_uid, key.car_index, key.lap_number)
         order = np.argsort(samples.lap_distance_m, kind="stable")
         arrays: dict[str, Any] = {

@@ -189,6 +189,8 @@ class BestLap:
     session_started_unix_s: float | None
     tags: str
     """Comma-separated lap tags, e.g. "first,pit"."""
+    is_synthetic: bool = False
+    """The lap's session was made by the simulator (not a real game)."""
 
 
 @dataclass(frozen=True)

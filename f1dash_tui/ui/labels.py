@@ -9,6 +9,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from f1dash_tui.render.palette import team_colour
+from f1dash_tui.store.snapshots import BestLap
 from f1dash_tui.telemetry import enums
 
 DEFAULT_PACKET_FORMAT = 2025
@@ -70,3 +71,9 @@ def tower_tags(
     )
     tags = [PIT_TAG.get(pit_status, ""), status, "X" if lap_invalid else ""]
     return " ".join(tag for tag in tags if tag)
+
+
+def lap_source(lap: BestLap) -> str:
+    """``SIM`` for a simulated lap, ``real`` for one from the game: simulated laps
+    share the best-laps table with real ones and must not pass for them."""
+    return "SIM" if lap.is_synthetic else "real"

@@ -72,6 +72,7 @@ class DashboardScreen(Screen[None]):
             polling=app.polling_label(),
             error=app.first_error(),
             health=self.live.health,
+            width=header.content_size.width or None,
         )
         # Unchanged text (the usual case between polls) must not repaint the header.
         if text != self._header_text:

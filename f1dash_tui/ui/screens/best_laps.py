@@ -23,7 +23,9 @@ class BestLapsScreen(DashboardScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("j", "cursor_down", "Down", show=False),
         Binding("k", "cursor_up", "Up", show=False),
-        Binding("enter", "use_as_reference", "Use as reference"),
+        # Priority: the focused table's own Enter binding is hidden and would
+        # shadow this one in the footer.
+        Binding("enter", "use_as_reference", "Use as reference", priority=True),
     ]
 
     def compose(self) -> ComposeResult:
@@ -48,6 +50,7 @@ class BestLapsScreen(DashboardScreen):
             "Tyre",
             "Weather",
             "Tags",
+            "Source",
         )
 
     def action_cursor_down(self) -> None:
@@ -89,14 +92,18 @@ class BestLapsScreen(DashboardScreen):
                     tyre_look(lap.visual_tyre_compound).name,
                     labels.weather_name(lap.weather),
                     lap.tags,
+                    labels.lap_source(lap),
                 )
             if table.row_count:
                 table.move_cursor(row=min(cursor, table.row_count - 1))
         app = self.dash
+        status = app.pollers["slow"].status
+        # Once this panel's poll has succeeded it shows data: give the data's age
+        # (the session's), never "waiting for data".
         show_status(
             table,
-            app.pollers["slow"].status,
-            data_age_s=None,
+            status,
+            data_age_s=app.data_age_s() if status.last_ok_unix_s is not None else None,
             now_unix_s=app.clock(),
             paused=app.paused,
         )

@@ -65,10 +65,13 @@ class EventsScreen(DashboardScreen):
                 )
             self._shown = len(events)
         app = self.dash
+        status = app.pollers["events"].status
+        # Once this panel's poll has succeeded it shows data: give the data's age
+        # (the session's), never "waiting for data".
         show_status(
             table,
-            app.pollers["events"].status,
-            data_age_s=None,
+            status,
+            data_age_s=app.data_age_s() if status.last_ok_unix_s is not None else None,
             now_unix_s=app.clock(),
             paused=app.paused,
         )

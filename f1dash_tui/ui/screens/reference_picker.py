@@ -60,7 +60,9 @@ class ReferencePicker(ModalScreen[LapKey | None]):
     def on_mount(self) -> None:
         """Fill the table (fastest first)."""
         table = self.query_one(DataTable)
-        table.add_columns("#", "Time", "Driver", "Lap", "Session", "Tyre", "Tags")
+        table.add_columns(
+            "#", "Time", "Driver", "Lap", "Session", "Tyre", "Tags", "Source"
+        )
         for rank, lap in enumerate(self.best_laps, start=1):
             table.add_row(
                 str(rank),
@@ -70,6 +72,7 @@ class ReferencePicker(ModalScreen[LapKey | None]):
                 session_label(lap, self.packet_format),
                 tyre_look(lap.visual_tyre_compound).letter,
                 lap.tags,
+                labels.lap_source(lap),
                 key=str(rank - 1),
             )
         table.focus()

@@ -11,7 +11,9 @@ from f1dash_tui.render.formatting import (
 )
 from f1dash_tui.store.snapshots import PipelineHealth, SessionInfo, TimingTower
 from f1dash_tui.ui import labels
-from f1dash_tui.ui.widgets.panel_status import coarse_age
+from f1dash_tui.ui.widgets.panel_status import STALE_AFTER_S, coarse_age
+
+SYNTHETIC_LABEL = "synthetic race"
 
 
 def header_text(
@@ -24,6 +26,7 @@ def header_text(
     polling: str,
     error: str | None,
     health: PipelineHealth | None = None,
+    width: int | None = None,
 ) -> Text:
     """The header's two lines as text (pure, so it is easy to test and cache)."""
     text = Text(no_wrap=True, overflow="ellipsis")
@@ -51,9 +54,18 @@ def header_text(
     if error:
         # What failed comes first: the rest of the line may be cut at 80 columns.
         text.append(f"! {error}; showing the last good data  ", style="bold reverse")
+    if session is not None and session.is_synthetic and "synthetic" not in source_label:
+        # Whatever the label says (a store path, "live UDP"), simulated data is
+        # never shown as if it were a real race.
+        text.append(f"{SYNTHETIC_LABEL}  ", style="bold reverse")
     text.append(source_label or "store", style="italic")
-    age = "—" if data_age_s is None else coarse_age(data_age_s)
-    text.append(f"  data {age} old")
+    if data_age_s is None:
+        text.append("  data — old")
+    elif data_age_s > STALE_AFTER_S:
+        # A replay or capture that ran out, or ingest that stopped: say so in words.
+        text.append(f"  no new data for {coarse_age(data_age_s)}", style="bold reverse")
+    else:
+        text.append(f"  data {coarse_age(data_age_s)} old")
     text.append(f"  {polling}")
     if health is not None:
         # Last on the line: the first thing cut on a narrow terminal.
@@ -64,11 +76,13 @@ def header_text(
             if health.write_lag_s is not None and health.write_lag_s < 60
             else ""
         )
-        text.append(
-            f"  ingest {health.packets_per_s:,.0f} pkt/s, "
-            f"{health.bad_packets} bad{lag}",
-            style="dim",
-        )
+        ingest = f"  ingest {health.packets_per_s:,.0f} pkt/s, {health.bad_packets} bad"
+        used = len(text.plain.rsplit("\n", 1)[-1])
+        # Never cut mid-figure: the whole ingest part, the short one, or nothing.
+        for part in (ingest + lag, ingest):
+            if width is None or used + len(part) <= width:
+                text.append(part, style="dim")
+                break
     return text
 
 
