@@ -98,14 +98,17 @@ class F1DashApp(App[None]):
         "events": EventsScreen,
     }
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("1", "show_screen('live')", "Live"),
-        Binding("2", "show_screen('compare')", "Compare"),
-        Binding("3", "show_screen('best')", "Best laps"),
-        Binding("4", "show_screen('events')", "Events"),
+        # The footer has 80 columns at worst: it shows the keys a new user needs
+        # (Tab, pause, ? and q, ~40 columns with the screen's own keys); the rest
+        # are in the help screen (?) and the command palette.
+        Binding("1", "show_screen('live')", "Live", show=False),
+        Binding("2", "show_screen('compare')", "Compare", show=False),
+        Binding("3", "show_screen('best')", "Best laps", show=False),
+        Binding("4", "show_screen('events')", "Events", show=False),
         Binding("tab", "next_screen", "Next screen", priority=True),
         Binding("p", "toggle_pause", "Pause/resume"),
-        Binding("plus,equals_sign", "slower", "Longer poll interval"),
-        Binding("minus", "faster", "Shorter poll interval"),
+        Binding("plus,equals_sign", "slower", "Longer poll interval", show=False),
+        Binding("minus", "faster", "Shorter poll interval", show=False),
         Binding("question_mark", "help", "Keys"),
         Binding("q", "quit", "Quit"),
     ]
@@ -157,6 +160,7 @@ class F1DashApp(App[None]):
         }
         for poller in self.pollers.values():
             poller.clock = lambda: self.clock()
+            poller.is_store_missing = self.store_access.is_store_missing
 
     # ----------------------------------------------------------- lifecycle
     def on_mount(self) -> None:
@@ -200,7 +204,9 @@ class F1DashApp(App[None]):
 
     def on_poll_failed(self, message: PollFailed) -> None:
         """Keep the last good data, show the error and when the next try is."""
-        self.pollers[message.group].finished(ok=False, error=message.error)
+        self.pollers[message.group].finished(
+            ok=False, error=message.error, store_missing=message.store_missing
+        )
         self._show({"status"})
 
     def _apply(self, payload: PollPayload) -> set[str]:
@@ -285,7 +291,11 @@ class F1DashApp(App[None]):
         """Use this lap as the lap-compare reference."""
         self.live.reference_key = key
         self.pollers["reference"].poll_soon()
-        self.notify(f"reference lap: car {key.car_index} lap {key.lap_number}")
+        name = next(
+            (lap.driver_name for lap in self.live.best_laps if lap.key == key), ""
+        )
+        who = name or f"car {key.car_index}"
+        self.notify(f"reference lap: {who} lap {key.lap_number}")
 
     def cycle_metric(self) -> None:
         """Next metric on the lap-compare screen."""
@@ -319,6 +329,8 @@ class F1DashApp(App[None]):
             range(len(steps)), key=lambda i: abs(steps[i] - self.live_interval_s)
         )
         self.live_interval_s = steps[max(0, min(len(steps) - 1, nearest + step))]
+        # One notice at a time: pressing + five times must not stack five toasts.
+        self.clear_notifications()
         self.notify(f"live panels poll every {self.live_interval_s:g} s")
         self._show({"status"})
 

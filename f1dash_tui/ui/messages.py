@@ -86,7 +86,9 @@ class PollSucceeded(Message):
 class PollFailed(Message):
     """A poll of one group failed; the app shows ``error`` and retries later."""
 
-    def __init__(self, group: str, error: str) -> None:
+    def __init__(self, group: str, error: str, store_missing: bool = False) -> None:
         super().__init__()
         self.group = group
         self.error = error
+        self.store_missing = store_missing
+        """The store does not exist yet (ingest not started): retry soon."""

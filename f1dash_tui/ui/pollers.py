@@ -3,7 +3,8 @@
 A poll schedules the next one only when it has finished (a timer set on completion,
 never ``set_interval``), so a slow database never stacks queries. A failed poll backs
 off exponentially (1 s, 2 s, 4 s ... capped at 30 s) and the panel keeps its last
-good data.
+good data. A store that does not exist yet is no failure to back off from: it is
+retried at the poll interval (at most 2 s), so data shows as soon as ingest starts.
 """
 
 from __future__ import annotations
@@ -14,12 +15,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from textual.app import App
 from textual.timer import Timer
 
-from f1dash_tui.errors import F1DashError
+from f1dash_tui.errors import F1DashError, StoreError
 from f1dash_tui.settings import StoreSettings
 from f1dash_tui.store import Store, open_store
 from f1dash_tui.ui.messages import PollFailed, PollPayload, PollSucceeded
@@ -30,6 +32,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 FIRST_BACKOFF_S = 1.0
+MAX_WAIT_FOR_STORE_S = 2.0
+"""Retry interval while the store file does not exist yet: ingest creates it on its
+first write, and the dashboard should show data within ~2 s of that."""
 MAX_BACKOFF_S = 30.0
 """A store down for minutes is retried every 30 s: often enough to notice it is back,
 rare enough that 8 viewers over ssh do not hammer a struggling server."""
@@ -70,6 +75,14 @@ class StoreAccess:
             except Exception:
                 self._drop()
                 raise
+
+    def is_store_missing(self, error: BaseException) -> bool:
+        """Whether ``error`` is only "no store yet": a SQLite file not created yet."""
+        if not self._owns_store or not isinstance(error, StoreError):
+            return False
+        if self._settings.kind != "sqlite":
+            return False
+        return not Path(self._settings.sqlite_path).expanduser().exists()
 
     def _ensure_open(self) -> DashboardQueries:
         if self._queries is None:
@@ -131,6 +144,7 @@ class Poller:
         self.paused = False
         self.running = False
         self.max_backoff_s = MAX_BACKOFF_S
+        self.is_store_missing: Callable[[BaseException], bool] = lambda _: False
         self._timer: Timer | None = None
         self._launched_monotonic = 0.0
         self.polls = 0
@@ -189,11 +203,16 @@ class Poller:
             payload = job()
         except Exception as error:  # noqa: BLE001 - shown in the panel, then retried
             log.warning("poll %s failed: %s", self.group, describe_error(error))
-            self.app.post_message(PollFailed(self.group, describe_error(error)))
+            missing = self.is_store_missing(error)
+            self.app.post_message(
+                PollFailed(self.group, describe_error(error), missing)
+            )
             return
         self.app.post_message(PollSucceeded(self.group, payload))
 
-    def finished(self, ok: bool, error: str | None = None) -> None:
+    def finished(
+        self, ok: bool, error: str | None = None, store_missing: bool = False
+    ) -> None:
         """On the main thread, after the result was applied: schedule the next poll."""
         self.running = False
         self.polls += 1
@@ -211,11 +230,14 @@ class Poller:
         else:
             self.status.error = error
             self.status.failures += 1
-            delay_s = min(
-                self.max_backoff_s,
-                max(FIRST_BACKOFF_S, self.interval_s())
-                * 2 ** (self.status.failures - 1),
-            )
+            if store_missing:
+                delay_s = min(MAX_WAIT_FOR_STORE_S, self.interval_s())
+            else:
+                delay_s = min(
+                    self.max_backoff_s,
+                    max(FIRST_BACKOFF_S, self.interval_s())
+                    * 2 ** (self.status.failures - 1),
+                )
         self.status.next_try_unix_s = now + delay_s
         if not self.paused:
             self._schedule(delay_s)
