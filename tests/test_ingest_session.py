@@ -14,6 +14,7 @@ from f1dash_tui.ingest.service import ingest_datagrams
 from f1dash_tui.settings import IngestSettings, StoreSettings
 from f1dash_tui.store import open_store
 from f1dash_tui.store.base import Store
+from f1dash_tui.store.queries import DashboardQueries
 from f1dash_tui.telemetry import enums
 from f1dash_tui.telemetry.pcap import read_pcap
 from f1dash_tui.telemetry.simulator import SimulationOptions, simulate
@@ -251,14 +252,14 @@ def test_simulated_race_laps_and_pit_tags_agree_with_the_game_counters(
             "SELECT car_index, lap_number, lap_time_s, tags FROM laps "
             "ORDER BY car_index, lap_number"
         )
-        # Every car completes laps 1..4 (lap 5 ends at the flag, after which the
-        # game's lap number stays at the last lap).
+        # Every car completes laps 1..5 (lap 5 ends at the flag: the game's lap
+        # number stays at 5, result status turns finished).
         by_car: dict[int, list[tuple[int, float, list[str]]]] = {}
         for car, number, lap_s, tags in laps:
             by_car.setdefault(car, []).append((number, lap_s, tags.split(",")))
         assert sorted(by_car) == list(range(6))
         for car, car_laps in by_car.items():
-            assert [number for number, _, _ in car_laps] == [1, 2, 3, 4], car
+            assert [number for number, _, _ in car_laps] == [1, 2, 3, 4, 5], car
             assert "first" in car_laps[0][2]
             assert all(60 < lap_s < 200 for _, lap_s, _ in car_laps)
             # The game's pit-stop counter at the end equals the laps tagged "pit",
@@ -269,8 +270,7 @@ def test_simulated_race_laps_and_pit_tags_agree_with_the_game_counters(
                 (car,),
             )[0]
             numbers = [number for number, _, tags in car_laps if "pit" in tags]
-            completed_stops = [n for n in numbers if n <= 4]
-            assert len(completed_stops) <= stops
+            assert len(numbers) <= stops
             for number in numbers:
                 previous = [tags for n, _, tags in car_laps if n == number - 1]
                 assert previous and "in" in previous[0], (car, number)
@@ -283,3 +283,49 @@ def test_simulated_race_laps_and_pit_tags_agree_with_the_game_counters(
         assert total_stops > 0 and tagged > 0
     finally:
         store.close()
+
+
+@pytest.mark.parametrize("race_laps", [3, 1])
+def test_the_final_lap_of_a_race_is_stored_with_the_game_s_history_time(
+    tmp_path: Path, race_laps: int
+) -> None:
+    options = SimulationOptions(cars=4, laps=race_laps, send_rate_hz=20, seed=7)
+    datagrams = (datagram for _, datagram in simulate(options))
+    store = _ingest(tmp_path, datagrams, source="simulator")
+    try:
+        laps = store.fetch(
+            "SELECT car_index, lap_number, lap_time_s FROM laps "
+            "ORDER BY car_index, lap_number"
+        )
+        # The game's own record of each lap: the last Session History row per lap.
+        history: dict[tuple[int, int], float] = {}
+        for car, number, lap_s in store.fetch(
+            "SELECT car_index, lap_number, lap_time_s FROM session_history "
+            "WHERE lap_time_s > 0 ORDER BY rowid"
+        ):
+            history[(car, number)] = lap_s
+        finished = store.fetch(
+            "SELECT car_index, num_laps, best_lap_time_s FROM final_classification "
+            "WHERE result_status = 3"
+        )
+        tower = DashboardQueries(store).timing_tower(
+            store.fetch("SELECT session_uid FROM sessions")[0][0]
+        )
+    finally:
+        store.close()
+    assert {car for car, _, _ in finished} == {0, 1, 2, 3}
+    by_car: dict[int, dict[int, float]] = {}
+    for car, number, lap_s in laps:
+        by_car.setdefault(car, {})[number] = lap_s
+    for car, num_laps, best_s in finished:
+        assert num_laps == race_laps
+        assert sorted(by_car[car]) == list(range(1, race_laps + 1)), car
+        final_s = by_car[car][race_laps]
+        assert final_s == pytest.approx(history[(car, race_laps)], abs=1e-6), car
+        # Final Classification's best lap is among the stored laps.
+        assert min(by_car[car].values()) == pytest.approx(best_s, abs=1e-3), car
+    # The tower's best lap is never slower than its last lap once the race ends.
+    assert tower is not None
+    for row in tower.rows:
+        assert row.best_lap_s is not None and row.last_lap_s is not None
+        assert row.best_lap_s <= row.last_lap_s + 1e-6, row

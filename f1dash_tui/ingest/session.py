@@ -95,6 +95,7 @@ TAG_NAMES = (
 PIT_STATUS_IN_PIT_AREA = 2
 DRIVER_STATUS_IN_LAP = 2
 DRIVER_STATUS_OUT_LAP = 3
+RESULT_STATUS_FINISHED = 3
 SAFETY_CAR_FULL, SAFETY_CAR_VIRTUAL = 1, 2
 
 SAMPLE_KINDS_WITH_LAP_POSITION = ("car_telemetry", "motion")
@@ -169,6 +170,7 @@ class _SessionState:
     sector1_s: np.ndarray = field(default_factory=lambda: np.full(MAX_CARS, np.nan))
     sector2_s: np.ndarray = field(default_factory=lambda: np.full(MAX_CARS, np.nan))
     lap_invalid: np.ndarray = field(default_factory=lambda: np.zeros(MAX_CARS, "i2"))
+    result_status: np.ndarray = field(default_factory=lambda: np.zeros(MAX_CARS, "i2"))
     pit_status: np.ndarray = field(default_factory=lambda: np.zeros(MAX_CARS, "i2"))
     ends_in: np.ndarray = field(default_factory=lambda: np.zeros(MAX_CARS, bool))
     """Whether the car's latest lap data is in the pit lane or in-lap status."""
@@ -680,6 +682,9 @@ class SessionTracker:
         all_invalid = np.concatenate(
             (state.lap_invalid[carried], lap["current_lap_invalid"])
         )
+        all_status = np.concatenate(
+            (state.result_status[carried], lap["result_status"].astype("i2"))
+        )
         is_carried = np.concatenate(
             (np.ones(n_carried, bool), np.zeros(len(cars), bool))
         )
@@ -688,6 +693,7 @@ class SessionTracker:
         all_pit, all_s1, all_s2 = all_pit[order], all_s1[order], all_s2[order]
         all_ends_in = all_ends_in[order]
         all_invalid, is_carried = all_invalid[order], is_carried[order]
+        all_status = all_status[order]
         batch_row = np.where(is_carried, -1, order - n_carried)
 
         same_car = all_cars[1:] == all_cars[:-1]
@@ -703,8 +709,24 @@ class SessionTracker:
         row_flags = segment_flags[segment_of_row]
 
         advanced = np.flatnonzero(same_car & (all_lap[1:] > all_lap[:-1]))
-        advanced = advanced[all_lap[advanced] >= 1]
         race = enums.is_race(state.packet_format, state.session_type)
+        if race:
+            # After the chequered flag the game keeps current_lap_num at the
+            # race's last lap, so the final lap never advances. It completes when
+            # result_status turns finished (3): the game sets it in the frame the
+            # car crosses the line, with last_lap_time holding that lap, for
+            # leader and lapped cars alike. The row then waits for Session History
+            # like every lap (its time, sectors and valid flag are the game's
+            # record of each lap); Final Classification is no source for it: it
+            # has only the best lap and comes once the whole field is in.
+            finished = np.flatnonzero(
+                same_car
+                & (all_status[1:] == RESULT_STATUS_FINISHED)
+                & (all_status[:-1] != RESULT_STATUS_FINISHED)
+                & (all_lap[1:] == all_lap[:-1])
+            )
+            advanced = np.union1d(advanced, finished)
+        advanced = advanced[all_lap[advanced] >= 1]
         for row in advanced.tolist():
             next_row = int(batch_row[row + 1])
             car = int(all_cars[row])
@@ -754,6 +776,7 @@ class SessionTracker:
         state.sector1_s[last_cars] = all_s1[last]
         state.sector2_s[last_cars] = all_s2[last]
         state.lap_invalid[last_cars] = all_invalid[last]
+        state.result_status[last_cars] = all_status[last]
 
     def _safety_car_at(
         self, state: _SessionState, out: Tables, lap: dict[str, np.ndarray]
