@@ -32,7 +32,7 @@ import tenacity
 
 from f1dash_tui.errors import StoreError
 from f1dash_tui.ingest.session import SessionTracker
-from f1dash_tui.ingest.spool import Spool
+from f1dash_tui.ingest.spool import Spool, foreign_spools, spool_path, store_target
 from f1dash_tui.settings import IngestSettings
 from f1dash_tui.store.base import Store
 from f1dash_tui.store.schema import TABLES as STORE_TABLES
@@ -133,6 +133,8 @@ class IngestStats:
             line += f"  {self.refused_senders:,} refused (sender not allowed)"
         if self.spooled_rows or self.store_error:
             line += f"  store down, spooled {self.spooled_rows:,} rows"
+        if self.spool_note:
+            line += f"  [{self.spool_note}]"
         return line
 
 
@@ -191,20 +193,32 @@ class IngestPipeline:
         self._stats_interval_s = stats_interval_s
         self._max_datagrams = max(1, settings.batch_max_rows // ROWS_PER_DATAGRAM)
         self._spool: Spool | None = None
-        spool_path = Spool.for_backend(settings.spool_dir, store.backend).path
-        if spool_path.exists():
-            self._spool = Spool(spool_path)
+        self._spool_target = store_target(store)
+        own_spool = spool_path(settings.spool_dir, store.backend, self._spool_target)
+        spool_note = ""
+        if settings.spool_dir.is_dir():
+            others = foreign_spools(
+                settings.spool_dir, store.backend, self._spool_target
+            )
+            for other in others:
+                log.warning("%s", other.describe())
+            if others:
+                spool_note = others[0].describe()
+                if len(others) > 1:
+                    spool_note += f" (+{len(others) - 1} more spool files)"
+        if own_spool.exists():
+            self._spool = Spool(own_spool, target=self._spool_target)
             if self._spool.pending_batches:
                 self._tracker.add_known_sessions(self._spool.spooled_sessions())
                 log.warning(
                     "%d batches (%d rows) left in the spool %s; backfilling first",
                     self._spool.pending_batches,
                     self._spool.pending_rows,
-                    spool_path,
+                    own_spool,
                 )
         self._packets_total = 0
         self._dropped_queue_full = 0
-        self._stats = IngestStats()
+        self._stats = IngestStats(spool_note=spool_note)
         self._stats_lock = threading.Lock()
         self._threads: list[threading.Thread] = []
         self._retry_attempt = 0
@@ -470,7 +484,9 @@ class IngestPipeline:
         self, tables: Mapping[str, Mapping[str, np.ndarray]], uncertain: str | None
     ) -> None:
         if self._spool is None:
-            self._spool = Spool.for_backend(self.settings.spool_dir, self.store.backend)
+            self._spool = Spool.for_target(
+                self.settings.spool_dir, self.store.backend, self._spool_target
+            )
             log.warning("spooling to %s until the store is back", self._spool.path)
         self._spool.append(tables, uncertain=uncertain)
 
@@ -634,6 +650,7 @@ class IngestPipeline:
                     else previous.last_packet_unix_s
                 ),
                 store_error=previous.store_error if not written_rows else "",
+                spool_note=previous.spool_note,
             )
 
 

@@ -29,7 +29,7 @@ from f1dash_tui.ingest.pipeline import (
     IngestStats,
     feed,
 )
-from f1dash_tui.settings import IngestSettings, Settings
+from f1dash_tui.settings import HeavyDBSettings, IngestSettings, Settings
 from f1dash_tui.store import open_store
 from f1dash_tui.store.base import Store
 from f1dash_tui.telemetry.listener import ReceivedDatagram, UdpListener
@@ -114,8 +114,10 @@ class _UnreachableStore:
     backend = "heavydb"
     read_only = False
 
-    def __init__(self, error: StoreUnavailableError) -> None:
+    def __init__(self, error: StoreUnavailableError, settings: HeavyDBSettings) -> None:
         self._error = error
+        self.settings = settings
+        """Names the spool's target, as the real store's settings do."""
 
     @property
     def schema_version(self) -> int:
@@ -142,7 +144,9 @@ def _open_or_defer(
         if settings.store.kind != "heavydb":
             raise
         log.warning("%s; spooling until it can be reached", error)
-        return _UnreachableStore(error), lambda: open_store(settings.store)
+        return _UnreachableStore(error, settings.store.heavydb), lambda: open_store(
+            settings.store
+        )
 
 
 def _listener_drops(listener: UdpListener | None) -> dict[str, int]:

@@ -4,20 +4,26 @@ When a write fails (a HeavyDB server unreachable or failing), the writer appends
 batch here instead and keeps going; once the store answers again it backfills the
 spooled batches oldest first, and only then writes new ones, so rows arrive in order.
 
-Format: one SQLite file per store backend in ``IngestSettings.spool_dir``
-(``spool-<backend>.sqlite3``), table ``batches(seq INTEGER PRIMARY KEY, rows INTEGER,
-payload BLOB)``. ``payload`` is the batch (table -> column -> numpy array) and the
-name of the table whose load was cut off (``uncertain``: a HeavyDB server that dies
-while loading it may or may not have committed it), pickled with protocol 5; only
-ingest writes and reads it, never a file from elsewhere. One batch = one
+Format: one SQLite file per store target in ``IngestSettings.spool_dir``
+(``spool-<backend>-<target>-<hash>.sqlite3``; the target is ``user@host:port/database``
+for HeavyDB, never the password, and the file's path for SQLite), table
+``batches(seq INTEGER PRIMARY KEY, rows INTEGER, payload BLOB)`` and ``meta(key,
+value)`` holding the exact ``target``. A spool is only ever backfilled into its own
+target: rows spooled for one server must not land in another one.
+``payload`` is the batch (table -> column -> numpy array) and the name of the
+table whose load was cut off (``uncertain``: a HeavyDB server that dies while
+loading it may or may not have committed it), pickled with protocol 5; only ingest
+writes and reads it, never a file from elsewhere. One batch = one
 transaction, so a killed ingest leaves whole batches; a restarted ingest backfills
 what an earlier one left.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import pickle
+import re
 import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -26,6 +32,8 @@ from pathlib import Path
 import numpy as np
 
 from f1dash_tui.errors import StoreError
+from f1dash_tui.settings import HeavyDBSettings
+from f1dash_tui.store.base import Store
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +48,80 @@ class SpooledBatch:
     tables: dict[str, dict[str, np.ndarray]]
     uncertain: str | None
     """The table whose write was cut off; the store may already hold it."""
+
+
+UNKNOWN_TARGET = "an unknown store"
+"""The target of a spool file that records none (written before spools named one)."""
+
+
+def store_target(store: Store) -> str:
+    """Which store a spool belongs to: ``user@host:port/database`` for HeavyDB
+    (never the password), the resolved file path for SQLite."""
+    settings = getattr(store, "settings", None)
+    if isinstance(settings, HeavyDBSettings):
+        return f"{settings.user}@{settings.host}:{settings.port}/{settings.database}"
+    path = getattr(store, "path", None)
+    if path is not None:
+        return str(Path(path).expanduser().resolve())
+    return store.backend
+
+
+def spool_path(spool_dir: Path, backend: str, target: str) -> Path:
+    """The spool file of one store target: readable, and unique by a hash."""
+    readable = re.sub(r"[^A-Za-z0-9@.-]+", "_", target).strip("_")[-60:]
+    digest = hashlib.sha256(target.encode()).hexdigest()[:10]
+    return spool_dir / f"spool-{backend}-{readable}-{digest}.sqlite3"
+
+
+@dataclass(frozen=True)
+class ForeignSpool:
+    """A spool file in the spool directory that belongs to another target."""
+
+    path: Path
+    target: str
+    rows: int
+
+    def describe(self) -> str:
+        """One line for the log and the status line."""
+        return (
+            f"{self.rows:,} rows spooled for {self.target} left alone in {self.path} "
+            "(not this store; ingest into that store to backfill them)"
+        )
+
+
+def foreign_spools(spool_dir: Path, backend: str, target: str) -> list[ForeignSpool]:
+    """Spool files for ``backend`` holding rows for a target other than ``target``
+    (including files that record no target), read without changing them."""
+    own = spool_path(spool_dir, backend, target)
+    found: list[ForeignSpool] = []
+    for path in sorted(spool_dir.glob(f"spool-{backend}*.sqlite3")):
+        if path == own:
+            continue
+        try:
+            connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+            try:
+                (rows,) = connection.execute(
+                    "SELECT COALESCE(SUM(rows), 0) FROM batches"
+                ).fetchone()
+                has_meta = connection.execute(
+                    "SELECT COUNT(*) FROM sqlite_master WHERE name = 'meta'"
+                ).fetchone()[0]
+                recorded = (
+                    connection.execute(
+                        "SELECT value FROM meta WHERE key = 'target'"
+                    ).fetchone()
+                    if has_meta
+                    else None
+                )
+            finally:
+                connection.close()
+        except sqlite3.Error as error:
+            log.warning("cannot read the spool file %s: %s", path, error)
+            continue
+        other = UNKNOWN_TARGET if recorded is None else str(recorded[0])
+        if rows and other != target:
+            found.append(ForeignSpool(path, other, int(rows)))
+    return found
 
 
 def _payload(tables: Batch, uncertain: str | None) -> bytes:
@@ -60,8 +142,9 @@ def batch_rows(tables: Batch) -> int:
 class Spool:
     """An append-only, crash-safe queue of batches in a local SQLite file."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, target: str) -> None:
         self.path = path
+        self.target = target
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._connection = sqlite3.connect(
@@ -72,18 +155,33 @@ class Spool:
                 "CREATE TABLE IF NOT EXISTS batches (seq INTEGER PRIMARY KEY, "
                 "rows INTEGER NOT NULL, payload BLOB NOT NULL)"
             )
+            self._connection.execute(
+                "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)"
+            )
+            self._connection.execute(
+                "INSERT OR IGNORE INTO meta (key, value) VALUES ('target', ?)",
+                (target,),
+            )
+            (recorded,) = self._connection.execute(
+                "SELECT value FROM meta WHERE key = 'target'"
+            ).fetchone()
             count, rows = self._connection.execute(
                 "SELECT COUNT(*), COALESCE(SUM(rows), 0) FROM batches"
             ).fetchone()
         except (OSError, sqlite3.Error) as error:
             raise StoreError(f"cannot open the ingest spool {path}: {error}") from error
+        if recorded != target:
+            self._connection.close()
+            raise StoreError(
+                f"the ingest spool {path} holds rows for {recorded}, not {target}"
+            )
         self.pending_batches = int(count)
         self.pending_rows = int(rows)
 
     @classmethod
-    def for_backend(cls, spool_dir: Path, backend: str) -> Spool:
-        """The spool file for a store backend inside ``spool_dir``."""
-        return cls(spool_dir / f"spool-{backend}.sqlite3")
+    def for_target(cls, spool_dir: Path, backend: str, target: str) -> Spool:
+        """The spool file for one store target inside ``spool_dir``."""
+        return cls(spool_path(spool_dir, backend, target), target=target)
 
     def append(self, tables: Batch, *, uncertain: str | None = None) -> int:
         """Spool one batch (one transaction); return its row count."""
