@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from f1dash_tui.ingest.pipeline import IngestPipeline, IngestStats
-from f1dash_tui.ingest.service import run_listener
+from f1dash_tui.ingest.service import replay_to_store, run_listener
 from f1dash_tui.settings import HeavyDBSettings, IngestSettings, Settings, StoreSettings
 from f1dash_tui.store import open_store
 from f1dash_tui.telemetry.listener import ReceivedDatagram, UdpListener
@@ -62,6 +62,38 @@ def test_rate_follows_the_stream_and_falls_to_zero_when_it_stops(
     assert len(idle_times) >= 4 and max(gaps) <= 1.2, idle_times
     flowing_rows = [rate for t, rate in rows if t < stopped_at and rate > 0]
     assert flowing_rows and max(flowing_rows) <= 1.4 * SEND_RATE_HZ, rows
+
+
+def test_replay_at_pace_reports_its_rate_and_zero_once_it_ends(
+    tmp_path: Path, melbourne_pcap: Path
+) -> None:
+    # The clip: 21 s of the game's stream; at 4x about 5 s.
+    datagrams = list(read_pcap(melbourne_pcap))
+    clip_rate = len(datagrams) / (datagrams[-1].timestamp_s - datagrams[0].timestamp_s)
+    store = open_store(StoreSettings(sqlite_path=tmp_path / "store.sqlite3"))
+    try:
+        replay_to_store(
+            melbourne_pcap,
+            store,
+            speed=4.0,
+            settings=IngestSettings(spool_dir=tmp_path / "spool"),
+        )
+        rates = [
+            rate
+            for (rate,) in store.fetch(
+                "SELECT packets_per_s FROM ingest_stats ORDER BY unix_s", ()
+            )
+        ]
+    finally:
+        store.close()
+    # After the first 3 s window fills, the rows show ~4x the clip's rate.
+    steady = rates[3:-1]
+    assert steady, rates
+    assert all(0.6 * 4 * clip_rate <= r <= 1.4 * 4 * clip_rate for r in steady), (
+        clip_rate,
+        rates,
+    )
+    assert rates[-1] == 0.0
 
 
 def test_refused_senders_are_counted_apart_and_logged_once_per_address(

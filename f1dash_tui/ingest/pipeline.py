@@ -460,7 +460,10 @@ class IngestPipeline:
         # the rows at most one interval apart without writing one per batch.
         if batch.final or since_stats_row_s >= 0.75 * self._stats_interval_s:
             self._last_stats_row_monotonic = monotonic_now
-            tables = {**tables, "ingest_stats": self._stats_row(counts, now_unix_s)}
+            tables = {
+                **tables,
+                "ingest_stats": self._stats_row(counts, now_unix_s, final=batch.final),
+            }
         if not tables:
             return
         if self._spool is not None and self._spool.pending_batches:
@@ -603,9 +606,12 @@ class IngestPipeline:
             self._stats = replace(self._stats, packets_per_s=rate)
 
     def _stats_row(
-        self, counts: IngestStats, now_unix_s: float
+        self, counts: IngestStats, now_unix_s: float, *, final: bool = False
     ) -> dict[str, np.ndarray]:
         current = self.stats()
+        # The stopping run's last row: nothing arrives after it, so a reader
+        # that keeps showing the latest row must not show a rate minutes later.
+        rate = 0.0 if final else current.packets_per_s
         spooled = self._spool.pending_rows if self._spool is not None else 0
         last_packet = current.last_packet_unix_s
         return {
@@ -615,7 +621,7 @@ class IngestPipeline:
             ),
             "session_uid": np.array([counts.session_uid], "i8"),
             "packets_total": np.array([counts.packets_total], "i8"),
-            "packets_per_s": np.array([current.packets_per_s]),
+            "packets_per_s": np.array([rate]),
             "bad_total": np.array([counts.bad_packets], "i8"),
             "bad_by_reason": np.array(
                 [json.dumps(_reasons_with_refused(counts), sort_keys=True)], object
