@@ -4,6 +4,7 @@ behind is backfilled first by the next one."""
 from __future__ import annotations
 
 import logging
+import pickle
 import socket
 import sqlite3
 import threading
@@ -198,3 +199,41 @@ def store_target_of(server: HeavyDBServerProcess) -> str:
     """user@host:port/database of a test server, as the spool names it."""
     heavy = server.store_settings().heavydb
     return f"{heavy.user}@{heavy.host}:{heavy.port}/{heavy.database}"
+
+
+def test_a_spool_that_names_no_target_is_left_alone_and_reported(
+    tmp_path: Path, melbourne_pcap: Path
+) -> None:
+    # A spool as written before spools named their store: no way to tell where
+    # its rows belong, so they must not be backfilled into whatever store is next.
+    spool_dir = tmp_path / "spool"
+    spool_dir.mkdir()
+    legacy = spool_dir / "spool-sqlite.sqlite3"
+    with sqlite3.connect(legacy) as connection:
+        connection.execute(
+            "CREATE TABLE batches (seq INTEGER PRIMARY KEY, rows INTEGER NOT NULL, "
+            "payload BLOB NOT NULL)"
+        )
+        connection.execute(
+            "INSERT INTO batches (rows, payload) VALUES (?, ?)",
+            (7, pickle.dumps({"tables": {}, "uncertain": None})),
+        )
+    connection.close()
+    payloads = [(d.timestamp_s, d.payload) for d in read_pcap(melbourne_pcap)][:50]
+    store = open_store(StoreSettings(sqlite_path=tmp_path / "store.sqlite3"))
+    try:
+        stats = ingest_datagrams(
+            payloads, store, source="udp", settings=IngestSettings(spool_dir=spool_dir)
+        )
+    finally:
+        store.close()
+    assert "7 rows spooled for an unknown store" in stats.spool_note
+    assert str(legacy) in stats.status_line()
+    with sqlite3.connect(legacy) as connection:
+        assert connection.execute(
+            "SELECT COUNT(*), SUM(rows) FROM batches"
+        ).fetchone() == (
+            1,
+            7,
+        )
+    connection.close()
