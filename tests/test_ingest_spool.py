@@ -202,7 +202,7 @@ def store_target_of(server: HeavyDBServerProcess) -> str:
 
 
 def test_a_spool_that_names_no_target_is_left_alone_and_reported(
-    tmp_path: Path, melbourne_pcap: Path
+    tmp_path: Path, melbourne_pcap: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     # A spool as written before spools named their store: no way to tell where
     # its rows belong, so they must not be backfilled into whatever store is next.
@@ -228,7 +228,8 @@ def test_a_spool_that_names_no_target_is_left_alone_and_reported(
     finally:
         store.close()
     assert "7 rows spooled for an unknown store" in stats.spool_note
-    assert str(legacy) in stats.status_line()
+    assert stats.spool_note in stats.status_line()
+    assert any(str(legacy) in r.getMessage() for r in caplog.records)
     with sqlite3.connect(legacy) as connection:
         assert connection.execute(
             "SELECT COUNT(*), SUM(rows) FROM batches"

@@ -203,9 +203,9 @@ class IngestPipeline:
             for other in others:
                 log.warning("%s", other.describe())
             if others:
-                spool_note = others[0].describe()
+                spool_note = others[0].short()
                 if len(others) > 1:
-                    spool_note += f" (+{len(others) - 1} more spool files)"
+                    spool_note += f" (+{len(others) - 1} more, see log)"
         if own_spool.exists():
             self._spool = Spool(own_spool, target=self._spool_target)
             if self._spool.pending_batches:

@@ -81,8 +81,12 @@ class ForeignSpool:
     target: str
     rows: int
 
+    def short(self) -> str:
+        """A few words for the status line (which must fit one terminal line)."""
+        return f"{self.rows:,} rows spooled for {self.target} kept (not this store)"
+
     def describe(self) -> str:
-        """One line for the log and the status line."""
+        """One line for the log, naming the file."""
         return (
             f"{self.rows:,} rows spooled for {self.target} left alone in {self.path} "
             "(not this store; ingest into that store to backfill them)"
