@@ -113,6 +113,21 @@ class F1DashApp(App[None]):
         Binding("q", "quit", "Quit"),
     ]
 
+    def run(self, *args: Any, **kwargs: Any) -> None:
+        """Run in the terminal, sized by the terminal itself.
+
+        Textual sizes the screen with shutil.get_terminal_size(), which prefers the
+        COLUMNS and LINES environment variables. A shell or tmux that exported them
+        at another size (80x24 when tmux starts a command before sizing its window)
+        would pin the dashboard to that size and ignore every resize, so on a real
+        terminal they are dropped first.
+        """
+        stdout = sys.__stdout__
+        if stdout is not None and stdout.isatty():
+            os.environ.pop("COLUMNS", None)
+            os.environ.pop("LINES", None)
+        super().run(*args, **kwargs)
+
     def __init__(
         self,
         settings: Settings,
