@@ -113,7 +113,7 @@ class F1DashApp(App[None]):
         Binding("q", "quit", "Quit"),
     ]
 
-    def run(self, *args: Any, **kwargs: Any) -> None:
+    def run(self, *args: Any, **kwargs: Any) -> Any:
         """Run in the terminal, sized by the terminal itself.
 
         Textual sizes the screen with shutil.get_terminal_size(), which prefers the
@@ -126,7 +126,8 @@ class F1DashApp(App[None]):
         if stdout is not None and stdout.isatty():
             os.environ.pop("COLUMNS", None)
             os.environ.pop("LINES", None)
-        super().run(*args, **kwargs)
+        # Whatever the app exits with (snapshot tests exit with an SVG) is returned.
+        return super().run(*args, **kwargs)
 
     def __init__(
         self,
