@@ -135,28 +135,12 @@ LINE_TOLERANCE_M = 100.0
 def time_delta_s(current: CarSamples, reference: CarSamples) -> float | None:
     """Running delta of the current lap against the reference at the current distance.
 
-    Negative means the current lap is ahead. None when either lap has too few samples.
+    Negative means the current lap is ahead. None unless both laps are timed from
+    the line (a lap whose samples start mid-lap has no time for the part before its
+    first sample); ``lap_delta`` also gives a delta over a shared stretch.
     """
-    cur = monotonic_by_distance(current)
-    ref = monotonic_by_distance(reference)
-    if len(cur) < 2 or len(ref) < 2:
-        return None
-    cur_distance = np.asarray(current.lap_distance_m, float)[cur]
-    ref_distance = np.asarray(reference.lap_distance_m, float)[ref]
-    cur_elapsed = elapsed_by_distance(
-        cur_distance, np.asarray(current.speed_kph, float)[cur]
-    )
-    ref_elapsed = elapsed_by_distance(
-        ref_distance, np.asarray(reference.speed_kph, float)[ref]
-    )
-    at = cur_distance[-1]
-    # Both laps must be timed from the line: a lap whose samples start mid-lap (a
-    # capture that began late) has no time for the part before its first sample.
-    if max(cur_distance[0], ref_distance[0]) > LINE_TOLERANCE_M:
-        return None
-    if at > ref_distance[-1]:
-        return None
-    return float(cur_elapsed[-1] - np.interp(at, ref_distance, ref_elapsed))
+    delta = lap_delta(current, reference)
+    return delta.delta_s if delta.from_m == 0.0 else None
 
 
 @dataclass(frozen=True)
