@@ -33,7 +33,7 @@ from f1dash_tui.settings import HeavyDBSettings, IngestSettings, Settings
 from f1dash_tui.store import open_store
 from f1dash_tui.store.base import Store
 from f1dash_tui.telemetry.listener import ReceivedDatagram, UdpListener
-from f1dash_tui.telemetry.pcap import PcapWriter, read_pcap
+from f1dash_tui.telemetry.pcap import CaptureStats, PcapWriter, read_pcap
 from f1dash_tui.telemetry.replay import paced, send_udp
 
 log = logging.getLogger(__name__)
@@ -207,8 +207,10 @@ def record_udp(
     return written
 
 
-def _capture_payloads(pcap_path: Path) -> Iterator[tuple[float, bytes]]:
-    for datagram in read_pcap(pcap_path):
+def _capture_payloads(
+    pcap_path: Path, capture_stats: CaptureStats | None
+) -> Iterator[tuple[float, bytes]]:
+    for datagram in read_pcap(pcap_path, stats=capture_stats):
         yield datagram.timestamp_s, datagram.payload
 
 
@@ -219,12 +221,14 @@ def replay_to_udp(
     *,
     speed: float | None,
     stop_event: threading.Event | None = None,
+    capture_stats: CaptureStats | None = None,
 ) -> int:
     """Send a capture's datagrams to ``host:port`` at ``speed`` x the recorded pace
-    (None: as fast as possible); return how many were sent."""
+    (None: as fast as possible); return how many were sent. What the capture held
+    besides those datagrams is counted in ``capture_stats``."""
     try:
         return send_udp(
-            _capture_payloads(Path(pcap_path)),
+            _capture_payloads(Path(pcap_path), capture_stats),
             host,
             port,
             speed=speed,
@@ -245,14 +249,16 @@ def replay_to_store(
     stop_event: threading.Event | None = None,
     source: str = "replay",
     settings: IngestSettings | None = None,
+    capture_stats: CaptureStats | None = None,
 ) -> IngestStats:
     """Ingest a capture straight into ``store`` at ``speed`` x its recorded pace
     (None: as fast as possible). A non-zero ``session_uid_salt`` makes it a new
-    session (``demo --loop``). Raises CaptureError for a file that is not a capture."""
+    session (``demo --loop``). Raises CaptureError for a file that is not a capture;
+    a file cut short is counted in ``capture_stats``."""
     pcap_path = Path(pcap_path)
     label = f"replay:{pcap_path.name}" if source == "replay" else source
     return ingest_datagrams(
-        _capture_payloads(pcap_path),
+        _capture_payloads(pcap_path, capture_stats),
         store,
         speed=speed,
         source=label,

@@ -92,11 +92,33 @@ class CaptureStats:
     other_port: int = 0
     fragments: int = 0
     truncated: int = 0
+    ends_inside_record: bool = False
+    """The file stops in the middle of a record: it was cut short (a copy or a
+    capture that did not finish), and what followed is gone."""
 
     @property
     def skipped(self) -> int:
         """Frames that did not yield a datagram."""
         return self.non_udp + self.other_port + self.fragments + self.truncated
+
+    def data_loss(self) -> str | None:
+        """One line saying which F1 data the capture could not give, or None.
+
+        Non-UDP frames, other ports and fragments are foreign traffic, not loss; a
+        file that ends inside a record and frames cut by the snap length are.
+        """
+        cut_frames = self.truncated - int(self.ends_inside_record)
+        problems = []
+        if self.ends_inside_record:
+            problems.append(
+                f"the file ends inside a record after {self.datagrams:,} datagrams "
+                "(it was cut short)"
+            )
+        if cut_frames:
+            problems.append(
+                f"{cut_frames:,} frames were cut short by the capture's snap length"
+            )
+        return "; ".join(problems) or None
 
 
 class _Skip(Exception):
@@ -284,6 +306,7 @@ def _iter_datagrams(
                 # A record header or pcapng block cut off by the end of the file.
                 stats.frames += 1
                 stats.truncated += 1
+                stats.ends_inside_record = True
                 logger.warning("%s: capture ends inside a record (%s)", path, error)
                 break
             stats.frames += 1
