@@ -612,6 +612,9 @@ def replay(
         raise click.UsageError("--speed and --as-fast-as-possible exclude each other")
     pace: float | None = None if as_fast_as_possible else speed
     _check_capture(pcap_file)
+    capture_stats = _part_function(
+        "f1dash_tui.telemetry.pcap", "CaptureStats", "pcap reading"
+    )()
     if to_udp is not None:
         _prepare(ctx, connects_to_store=False)
         replay_to_udp = _part_function(
@@ -620,9 +623,15 @@ def replay(
         host, port = to_udp
         with _stop_on_signals() as stop_event:
             count = replay_to_udp(
-                pcap_file, host, port, speed=pace, stop_event=stop_event
+                pcap_file,
+                host,
+                port,
+                speed=pace,
+                stop_event=stop_event,
+                capture_stats=capture_stats,
             )
         click.echo(f"sent {count} datagrams to {host}:{port}", err=True)
+        _warn_of_capture_loss(pcap_file, capture_stats)
         return
     settings = _prepare(ctx, connects_to_store=True)
     open_store = _part_function("f1dash_tui.store", "open_store", "the store")
@@ -639,6 +648,7 @@ def replay(
                 stop_event=stop_event,
                 source="replay",
                 settings=settings.ingest,
+                capture_stats=capture_stats,
             )
     finally:
         store.close()
@@ -646,6 +656,14 @@ def replay(
         f"replayed {pcap_file} into {_store_label(settings)}: {_stats_line(stats)}",
         err=True,
     )
+    _warn_of_capture_loss(pcap_file, capture_stats)
+
+
+def _warn_of_capture_loss(pcap_file: Path, capture_stats: Any) -> None:
+    """One warning line when the capture could not give all its datagrams."""
+    loss = capture_stats.data_loss()
+    if loss:
+        click.echo(f"f1dash-tui: warning: {pcap_file}: {loss}", err=True)
 
 
 def _stats_line(stats: Any) -> str:

@@ -107,6 +107,33 @@ def test_replay_into_the_store(melbourne_pcap: Path, tmp_path: Path) -> None:
     assert rows[0][2] == 0  # Melbourne
 
 
+def test_replay_of_a_cut_capture_warns_in_one_line(
+    melbourne_pcap: Path, tmp_path: Path
+) -> None:
+    """A capture cut short (a copy that did not finish) replays its whole records
+    and says, in one warning line, that the rest is missing."""
+    whole = list(read_pcap(melbourne_pcap))
+    # 24-byte file header; each record: 16-byte header, 42 bytes of Ethernet, IPv4
+    # and UDP headers, the payload. Cut 30 bytes into the 101st record.
+    cut_at = 24 + sum(16 + 42 + len(d.payload) for d in whole[:100]) + 30
+    cut = tmp_path / "cut.pcap"
+    cut.write_bytes(melbourne_pcap.read_bytes()[:cut_at])
+    store_path = tmp_path / "cut.sqlite3"
+    result = CliRunner().invoke(
+        cli,
+        ["--sqlite-path", str(store_path), "replay", str(cut), "--as-fast-as-possible"],
+        env={"XDG_CONFIG_HOME": str(tmp_path / "config")},
+    )
+    assert result.exit_code == 0, result.stderr
+    lines = result.stderr.splitlines()
+    assert len(lines) == 2, result.stderr
+    assert lines[0].startswith(f"replayed {cut}")
+    assert lines[1] == (
+        f"f1dash-tui: warning: {cut}: the file ends inside a record after 100 "
+        "datagrams (it was cut short)"
+    )
+
+
 def test_record_what_replay_sends(
     melbourne_pcap: Path, tmp_path: Path, clean_env: dict[str, str]
 ) -> None:

@@ -338,6 +338,10 @@ def test_truncated_file_yields_the_whole_records_and_counts_the_cut(
         assert [d.payload for d in read] == [d.payload for d in whole[:10]]
         assert stats.truncated == expect_truncated
         assert stats.datagrams == 10
+        assert stats.ends_inside_record
+        assert stats.data_loss() == (
+            "the file ends inside a record after 10 datagrams (it was cut short)"
+        )
 
 
 def test_truncated_pcapng_block_is_counted(
@@ -368,6 +372,14 @@ def test_snap_length_cut_frame_is_counted_not_returned(tmp_path: Path) -> None:
     stats = CaptureStats()
     assert [d.timestamp_s for d in read_pcap(path, stats=stats)] == [2.0]
     assert stats.truncated == 2
+    assert not stats.ends_inside_record
+    assert stats.data_loss() == "2 frames were cut short by the capture's snap length"
+
+
+def test_a_whole_capture_reports_no_loss(melbourne_pcap: Path) -> None:
+    stats = CaptureStats()
+    assert sum(1 for _ in read_pcap(melbourne_pcap, stats=stats)) == 7124
+    assert stats.data_loss() is None
 
 
 @pytest.mark.parametrize(

@@ -147,7 +147,28 @@ def _capture_kind(path: Path) -> str:
     raise CaptureError(f"{path} is not a pcap or pcapng capture")
 
 
-def _open_reader(kind: str, capture_file: BinaryIO, path: Path) -> tuple[object, int]:
+class _ReadWatcher:
+    """A capture file whose ``read`` remembers whether the last read came back short.
+
+    dpkt's pcap reader returns whatever bytes are left for a record cut off by the
+    end of the file; a short read is the only way to tell that frame from one cut by
+    the snap length, which is whole in the file.
+    """
+
+    def __init__(self, capture_file: BinaryIO) -> None:
+        self._file = capture_file
+        self.name = capture_file.name
+        self.last_read_short = False
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._file.read(size)
+        self.last_read_short = 0 <= size != len(data)
+        return data
+
+
+def _open_reader(
+    kind: str, capture_file: BinaryIO | _ReadWatcher, path: Path
+) -> tuple[object, int]:
     """A dpkt reader for the file and its link type."""
     try:
         if kind == "pcap":
@@ -295,7 +316,8 @@ def _iter_datagrams(
     path: Path, kind: str, udp_port: int | None, stats: CaptureStats
 ) -> Iterator[CapturedDatagram]:
     with path.open("rb") as capture_file:
-        reader, link_type = _open_reader(kind, capture_file, path)
+        watched_file = _ReadWatcher(capture_file)
+        reader, link_type = _open_reader(kind, watched_file, path)
         records = iter(reader)  # type: ignore[call-overload]
         while True:
             try:
@@ -304,10 +326,11 @@ def _iter_datagrams(
                 break
             except (dpkt.Error, ValueError, struct.error) as error:
                 # A record header or pcapng block cut off by the end of the file.
-                stats.frames += 1
-                stats.truncated += 1
-                stats.ends_inside_record = True
-                logger.warning("%s: capture ends inside a record (%s)", path, error)
+                _count_cut_end(stats, path, str(error))
+                break
+            if watched_file.last_read_short:
+                # A pcap record's frame cut off by the end of the file.
+                _count_cut_end(stats, path, f"{len(frame)} bytes of its frame left")
                 break
             stats.frames += 1
             try:
@@ -320,6 +343,13 @@ def _iter_datagrams(
             yield CapturedDatagram(float(timestamp), payload, src, dst)
     if stats.skipped:
         logger.info("%s: read %s", path, stats)
+
+
+def _count_cut_end(stats: CaptureStats, path: Path, detail: str) -> None:
+    stats.frames += 1
+    stats.truncated += 1
+    stats.ends_inside_record = True
+    logger.warning("%s: capture ends inside a record (%s)", path, detail)
 
 
 _PCAP_FILE_HEADER = struct.Struct("<IHHiIII")
