@@ -128,20 +128,14 @@ class Decoder:
         if count == 0:
             return batch
         lengths = np.fromiter(map(len, datagrams), dtype=np.int64, count=count)
-        # Only the first bytes of each datagram are needed to group them: join
-        # those prefixes (8 bytes hold packetId in every format) rather than all
-        # of the data, which is copied once, per group, below.
-        prefix_lengths = np.minimum(lengths, _PREFIX_SIZE)
-        prefix = np.frombuffer(
-            b"".join([datagram[:_PREFIX_SIZE] for datagram in datagrams]), np.uint8
-        )
-        starts = np.cumsum(prefix_lengths) - prefix_lengths
-
+        # Only the first bytes of each datagram are needed to group them (8
+        # bytes hold packetId in every format); the data is copied once, per
+        # group, below.
+        prefix = _prefixes(datagrams, count)
         formats = np.full(count, -1, dtype=np.int64)
         has_format = lengths >= 2
-        first = starts[has_format]
-        formats[has_format] = prefix[first].astype(np.int64) | (
-            prefix[first + 1].astype(np.int64) << 8
+        formats[has_format] = prefix[has_format, 0].astype(np.int64) | (
+            prefix[has_format, 1].astype(np.int64) << 8
         )
         ids = np.full(count, -1, dtype=np.int64)
         known = (formats >= _FIRST_FORMAT) & (
@@ -154,7 +148,7 @@ class Decoder:
         id_readable = known_lengths > id_offsets
         known_index = np.flatnonzero(known)
         ids[known_index[id_readable]] = prefix[
-            starts[known_index[id_readable]] + id_offsets[id_readable]
+            known_index[id_readable], id_offsets[id_readable]
         ]
 
         self._count_bad(formats, ids, ~has_format, "truncated")
@@ -169,6 +163,7 @@ class Decoder:
         sorted_keys = keys[order]
         boundaries = np.flatnonzero(np.diff(sorted_keys)) + 1
         pieces: dict[str, list[dict[str, np.ndarray]]] = {}
+        arena = _ColumnArena()
         with np.errstate(all="ignore"):
             for group in np.split(np.arange(len(order)), boundaries):
                 if len(group) == 0:
@@ -176,7 +171,7 @@ class Decoder:
                 key = int(sorted_keys[group[0]])
                 indices = candidates[order[group]]
                 for kind, columns in self._decode_group(
-                    key // 256, key % 256, indices, lengths, datagrams, batch
+                    key // 256, key % 256, indices, lengths, datagrams, batch, arena
                 ):
                     pieces.setdefault(kind, []).append(columns)
         tables = {kind: _concatenate(parts) for kind, parts in pieces.items()}
@@ -211,6 +206,7 @@ class Decoder:
         lengths: np.ndarray,
         datagrams: Sequence[bytes],
         batch: DecodedBatch,
+        arena: _ColumnArena,
     ) -> Iterator[tuple[str, dict[str, np.ndarray]]]:
         """Decode the datagrams at ``indices``, all of one (format, id), yielding
         (kind, columns) for each kind it feeds."""
@@ -232,27 +228,24 @@ class Decoder:
             indices = indices[right_size]
         if len(indices) == 0:
             return
-        # itemgetter gathers in C: half the time of a list comprehension.
-        picked = operator.itemgetter(*indices.tolist())(datagrams)
-        joined = b"".join(picked) if len(indices) > 1 else bytes(picked)
         tables: dict[str, _Table] = {}
-        # Normalise in chunks that fit in the CPU cache: every column is a strided
-        # pass over the packets, ~100 passes per packet kind.
+        # Join and normalise a cache-sized chunk at a time: every column is a
+        # strided pass over the packets (~100 per packet kind), and one chunk's
+        # buffer is freed and taken again by the next, so it stays in cache and
+        # in pages already mapped. Joining a whole group instead cost ~185 MB of
+        # fresh memory (~45,000 page faults) per call in the 20x bench.
         chunk = max(1, _CHUNK_BYTES // size)
         for first in range(0, len(indices), chunk):
             chunk_indices = indices[first : first + chunk]
-            records = np.frombuffer(
-                joined,
-                dtype=layout.dtype,
-                count=len(chunk_indices),
-                offset=first * size,
-            )
+            records = np.frombuffer(_join(datagrams, chunk_indices), dtype=layout.dtype)
             try:
                 kinds = layout.normalise(records)
                 header = layout.header_columns(records["header"])
                 for kind, rows in kinds.items():
                     if kind not in tables:
-                        tables[kind] = _Table(kind, rows.rows_per_packet, len(indices))
+                        tables[kind] = _Table(
+                            kind, rows.rows_per_packet, len(indices), arena
+                        )
                     tables[kind].add(rows, header, chunk_indices)
             except Exception:
                 logger.exception(
@@ -270,6 +263,32 @@ class Decoder:
             batch.num_decoded += len(chunk_indices)
         for kind, table in tables.items():
             yield kind, table.finish()
+
+
+def _prefixes(datagrams: Sequence[bytes], count: int) -> np.ndarray:
+    """The first ``_PREFIX_SIZE`` bytes of every datagram, zero-padded, as a
+    (count, _PREFIX_SIZE) uint8 array."""
+    prefix_dtype = np.dtype(f"S{_PREFIX_SIZE}")
+    try:
+        # numpy truncates each bytes object to 8 bytes in C: 4 ms for the 20x
+        # bench's 142,480 datagrams, against 16 ms to slice and join them.
+        fixed = np.fromiter(datagrams, dtype=prefix_dtype, count=count)
+    except ValueError:
+        # numpy reads bytearray and memoryview items as sequences of ints.
+        logger.debug("datagrams are not all bytes; slicing their prefixes")
+        fixed = np.array(
+            [bytes(datagram[:_PREFIX_SIZE]) for datagram in datagrams],
+            dtype=prefix_dtype,
+        )
+    return fixed.view(np.uint8).reshape(count, _PREFIX_SIZE)
+
+
+def _join(datagrams: Sequence[bytes], indices: np.ndarray) -> bytes:
+    """The datagrams at ``indices`` back to back."""
+    if len(indices) == 1:
+        return bytes(datagrams[int(indices[0])])
+    # itemgetter gathers in C: half the time of a list comprehension.
+    return b"".join(operator.itemgetter(*indices.tolist())(datagrams))
 
 
 def _find_layout(packet_format: int, packet_id: int) -> _Layout | None:
@@ -299,17 +318,16 @@ class _Table:
     its time there).
     """
 
-    def __init__(self, kind: str, rows_per_packet: int, packet_count: int) -> None:
+    def __init__(
+        self, kind: str, rows_per_packet: int, packet_count: int, arena: _ColumnArena
+    ) -> None:
         self.kind = kind
         self.rows_per_packet = rows_per_packet
         self.filled = 0  # packets written
         self.parts: list[dict[str, np.ndarray]] = []
         self.out: dict[str, np.ndarray] = {}
         if rows_per_packet > 0:
-            shape = (packet_count, rows_per_packet)
-            self.out = {
-                name: np.empty(shape, dtype) for name, dtype, _ in _COLUMN_SPECS[kind]
-            }
+            self.out = arena.columns(kind, (packet_count, rows_per_packet))
 
     def add(
         self, rows: Rows, header: dict[str, np.ndarray], datagram_indices: np.ndarray
@@ -354,6 +372,80 @@ class _Table:
                 name: np.empty(0, dtype) for name, dtype, _ in _COLUMN_SPECS[self.kind]
             }
         return _concatenate(self.parts)
+
+
+class _ColumnArena:
+    """Memory for the per-car tables of one ``decode`` call, handed out from
+    large blocks that the kernel maps with huge pages.
+
+    Why: the 20x bench writes 288 MB of columns per call. One array per column
+    (most under 4 MiB: 480,000 rows x 4 bytes) was mapped 4 KiB at a time,
+    ~76,000 page faults, half of that bench's time; numpy asks for huge pages
+    for arrays of 4 MiB or more (``madvise``), which cut it to ~13,000 when each
+    table got one block. Sharing blocks between tables, aligned to 2 MiB, also
+    covers the smaller tables of a short batch (the 14 MB of the clip).
+
+    A table under ``_ARENA_MIN_TABLE_BYTES`` (a live batch of a few hundred
+    datagrams) gets ordinary arrays: a 2 MiB page for it would be mostly
+    zeroed for nothing. Columns are views of a block, so a column kept alive
+    keeps its block alive; ingest drops a batch once written.
+    """
+
+    def __init__(self) -> None:
+        self._block = np.empty(0, np.uint8)
+        self._used = 0
+
+    def columns(self, kind: str, shape: tuple[int, int]) -> dict[str, np.ndarray]:
+        """Empty (packets, rows per packet) arrays for every column of ``kind``."""
+        rows = shape[0] * shape[1]
+        layout, total = _BLOCK_LAYOUTS[kind]
+        if rows * total < _ARENA_MIN_TABLE_BYTES:
+            return {
+                name: np.empty(shape, dtype) for name, dtype, _ in _COLUMN_SPECS[kind]
+            }
+        # Column offsets are rounded to cache lines (see _round_up below).
+        sizes = [
+            _round_up(rows * dtype.itemsize, _COLUMN_ALIGNMENT) for _, dtype in layout
+        ]
+        memory = self._take(sum(sizes))
+        columns: dict[str, np.ndarray] = {}
+        offset = 0
+        for (name, dtype), size in zip(layout, sizes, strict=True):
+            columns[name] = (
+                memory[offset : offset + rows * dtype.itemsize]
+                .view(dtype)
+                .reshape(shape)
+            )
+            offset += size
+        return {
+            name: columns[name] if name in columns else np.empty(shape, dtype)
+            for name, dtype, _ in _COLUMN_SPECS[kind]
+        }
+
+    def _take(self, size: int) -> np.ndarray:
+        if self._used + size > len(self._block):
+            block_size = max(_ARENA_BLOCK_BYTES, _round_up(size, _HUGE_PAGE_BYTES))
+            raw = np.empty(block_size + _HUGE_PAGE_BYTES, np.uint8)
+            # Start on a huge page boundary: the kernel maps a 2 MiB page only
+            # where the whole aligned 2 MiB lies inside the madvised range.
+            start = -raw.ctypes.data % _HUGE_PAGE_BYTES
+            self._block = raw[start : start + block_size]
+            self._used = 0
+        memory = self._block[self._used : self._used + size]
+        self._used += size
+        return memory
+
+
+_COLUMN_ALIGNMENT = 64
+"""Bytes: every column of a block starts on a cache line."""
+_HUGE_PAGE_BYTES = 2 * 1024 * 1024
+_ARENA_BLOCK_BYTES = 8 * 1024 * 1024
+"""Smallest block: the clip's 14 MB of per-car tables take two."""
+_ARENA_MIN_TABLE_BYTES = 1024 * 1024
+
+
+def _round_up(size: int, multiple: int) -> int:
+    return -(-size // multiple) * multiple
 
 
 def _missing_value(column: Column) -> object:
@@ -412,3 +504,14 @@ def _concatenate(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
 
 
 _COLUMN_SPECS = {kind: _column_specs(kind) for kind in COLUMNS_OF_KIND}
+_BLOCK_LAYOUTS = {
+    kind: (
+        layout := tuple(
+            (name, dtype) for name, dtype, _ in specs if not dtype.hasobject
+        ),
+        sum(dtype.itemsize for _, dtype in layout),
+    )
+    for kind, specs in _COLUMN_SPECS.items()
+}
+"""Kind -> (its non-text columns, their bytes per row): text columns hold Python
+objects and cannot live in a block of bytes."""
