@@ -137,6 +137,48 @@ def with_lap_positions(
     return {**samples, "lap_number": lap_number, "lap_distance_m": lap_distance}
 
 
+def with_world_positions(
+    telemetry: dict[str, np.ndarray], motion: dict[str, np.ndarray]
+) -> dict[str, np.ndarray]:
+    """Add world x/z from the car's latest motion row at or before each telemetry
+    row's overall frame (NaN before the car's first motion row)."""
+    x_m = np.full(len(telemetry["frame"]), np.nan, dtype="f4")
+    z_m = np.full(len(telemetry["frame"]), np.nan, dtype="f4")
+    for car in np.unique(telemetry["car_index"]):
+        mine = np.flatnonzero(telemetry["car_index"] == car)
+        rows = np.flatnonzero(motion["car_index"] == car)
+        rows = rows[np.argsort(motion["overall_frame"][rows], kind="stable")]
+        where = np.searchsorted(
+            motion["overall_frame"][rows], telemetry["overall_frame"][mine], "right"
+        )
+        found = where > 0
+        chosen = rows[where[found] - 1]
+        x_m[mine[found]] = motion["world_position_x_m"][chosen]
+        z_m[mine[found]] = motion["world_position_z_m"][chosen]
+    return {**telemetry, "world_position_x_m": x_m, "world_position_z_m": z_m}
+
+
+def kept_packets(
+    table: dict[str, np.ndarray], interval_s: float = 0.1, tolerance_s: float = 0.004
+) -> dict[str, np.ndarray]:
+    """The rows of the packets ingest keeps of a kind stored at most 10 per second:
+    the first packet, then each one at least ``interval_s - tolerance_s`` of session
+    time after the last kept (or earlier than it: a flashback)."""
+    kept: list[int] = []
+    last_s: float | None = None
+    for datagram in np.unique(table["datagram_index"]).tolist():
+        time_s = float(table["session_time_s"][table["datagram_index"] == datagram][0])
+        if (
+            last_s is None
+            or time_s >= last_s + (interval_s - tolerance_s)
+            or (time_s < last_s)
+        ):
+            kept.append(datagram)
+            last_s = time_s
+    keep = np.isin(table["datagram_index"], kept)
+    return {name: values[keep] for name, values in table.items()}
+
+
 def capture_store_tables(
     decoded: dict[str, dict[str, np.ndarray]], source: str
 ) -> dict[str, TableColumns]:
@@ -146,6 +188,9 @@ def capture_store_tables(
     lap_data = decoded["lap_data"]
     for kind in ("car_telemetry", "motion"):
         tables[kind] = with_lap_positions(decoded[kind], lap_data)
+    tables["car_telemetry"] = with_world_positions(
+        tables["car_telemetry"], decoded["motion"]
+    )
     session = decoded["session"]
     tables["sessions"] = one_row(
         "sessions",

@@ -151,7 +151,12 @@ def test_creates_every_table_with_heavydb_types(
     }
     assert telemetry["speed_kph"].type == TDatumType.FLOAT
     assert telemetry["engine_rpm"].type == TDatumType.INT
-    assert list(telemetry)[-2:] == ["lap_number", "lap_distance_m"]
+    assert list(telemetry)[-4:] == [
+        "lap_number",
+        "lap_distance_m",
+        "world_position_x_m",
+        "world_position_z_m",
+    ]
     # Opening again creates nothing and records the version once.
     again = open_store(server.store_settings())
     again.close()

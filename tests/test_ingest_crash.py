@@ -35,6 +35,22 @@ PACKETS_BY_TABLE = {
     "car_damage": (10, CARS),
 }
 
+THINNED_TABLES = {"motion", "car_status", "car_damage"}
+"""Kept for at most one packet per 0.1 s of session time (96 ms apart, whole packets):
+their rows count the packets ingest keeps, not every packet sent."""
+
+
+def _kept_by_thinning(session_times_s: list[float]) -> np.ndarray:
+    """Which packets of a thinned kind ingest keeps, in stream order."""
+    kept = np.zeros(len(session_times_s), dtype=bool)
+    last_s: float | None = None
+    for position, time_s in enumerate(session_times_s):
+        if last_s is None or time_s >= last_s + (0.1 - 0.004) or time_s < last_s:
+            kept[position] = True
+            last_s = time_s
+    return kept
+
+
 INGEST_SCRIPT = """
 import sys
 from pathlib import Path
@@ -50,7 +66,9 @@ replay_to_store(
 """
 
 
-def _stored_prefix(connection: sqlite3.Connection, packet_ids: list[int]) -> range:
+def _stored_prefix(
+    connection: sqlite3.Connection, packet_ids: list[int], session_times_s: list[float]
+) -> range:
     """The datagram counts K for which the store holds exactly the first K
     datagrams of the capture, table by table (empty: not a prefix)."""
     ids = np.array(packet_ids)
@@ -59,7 +77,14 @@ def _stored_prefix(connection: sqlite3.Connection, packet_ids: list[int]) -> ran
         (rows,) = connection.execute(f"SELECT COUNT(*) FROM {table}").fetchone()
         assert rows % rows_per_packet == 0, f"{table}: a packet's rows are split"
         stored = rows // rows_per_packet
-        seen = np.concatenate(([0], np.cumsum(ids == packet_id)))
+        counted = ids == packet_id
+        if table in THINNED_TABLES:
+            positions = np.flatnonzero(counted)
+            counted = np.zeros(len(ids), dtype=bool)
+            counted[positions] = _kept_by_thinning(
+                [session_times_s[i] for i in positions.tolist()]
+            )
+        seen = np.concatenate(([0], np.cumsum(counted)))
         matching = np.flatnonzero(seen == stored)
         if not len(matching):
             return range(0)
@@ -119,10 +144,12 @@ def test_sigkill_mid_replay_leaves_whole_batches_and_restart_continues(
     datagrams = list(read_pcap(melbourne_pcap))
     payloads = [d.payload for d in datagrams]
     packet_ids = [struct.unpack_from("<B", p, 6)[0] for p in payloads]
+    # 2026 header: session time (float32) at byte 15.
+    session_times_s = [float(struct.unpack_from("<f", p, 15)[0]) for p in payloads]
     connection = sqlite3.connect(store_path)
     try:
         assert connection.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
-        prefix = _stored_prefix(connection, packet_ids)
+        prefix = _stored_prefix(connection, packet_ids, session_times_s)
         assert len(prefix) > 0, "the store does not hold a prefix of the stream"
         stored_datagrams = prefix.stop - 1
         # ~5 datagrams per lap-data frame in this capture.

@@ -22,22 +22,46 @@ from f1dash_tui.telemetry.pcap import read_pcap
 PASSWORD = "outage-test"
 CARS = 22
 PER_CAR_TABLES = {"motion": 0, "lap_data": 2, "car_telemetry": 6, "car_status": 7}
+THINNED_TABLES = {"motion", "car_status"}
+"""Kept for at most one packet per 0.1 s of session time (96 ms apart)."""
 OUTAGE_S = 4.0
+
+
+def _kept_frames(packets: list[tuple[float, int]]) -> list[int]:
+    """Frames of the packets ingest keeps of a thinned kind: the first, then each
+    one at least 96 ms of session time after the last kept (or before it)."""
+    kept: list[int] = []
+    last_s: float | None = None
+    for time_s, frame in packets:
+        if last_s is None or time_s >= last_s + (0.1 - 0.004) or time_s < last_s:
+            kept.append(frame)
+            last_s = time_s
+    return kept
 
 
 def test_heavydb_outage_mid_stream_loses_no_row(
     tmp_path: Path, melbourne_pcap: Path
 ) -> None:
-    # (packet id, frame) from the 2026 header: id at byte 6, frame at byte 19.
+    # (packet id, frame, session time) from the 2026 header: id at byte 6, frame
+    # at byte 19, session time (float32) at byte 15.
     headers = [
-        (d.payload[6], struct.unpack_from("<I", d.payload, 19)[0])
+        (
+            d.payload[6],
+            struct.unpack_from("<I", d.payload, 19)[0],
+            float(struct.unpack_from("<f", d.payload, 15)[0]),
+        )
         for d in read_pcap(melbourne_pcap)
     ]
-    expected_frames = {
-        table: Counter(frame for packet_id, frame in headers if packet_id == wanted)
-        for table, wanted in PER_CAR_TABLES.items()
-    }
-    events_in_capture = sum(1 for packet_id, _ in headers if packet_id == 3)
+    expected_frames = {}
+    for table, wanted in PER_CAR_TABLES.items():
+        packets = [(time_s, frame) for kind, frame, time_s in headers if kind == wanted]
+        frames = (
+            _kept_frames(packets)
+            if table in THINNED_TABLES
+            else [frame for _, frame in packets]
+        )
+        expected_frames[table] = Counter(frames)
+    events_in_capture = sum(1 for packet_id, _, _ in headers if packet_id == 3)
 
     server = HeavyDBServerProcess(tmp_path / "heavy.sqlite3", password=PASSWORD)
     server.start()

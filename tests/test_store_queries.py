@@ -16,6 +16,7 @@ from collections.abc import Iterator
 
 import numpy as np
 import pytest
+from store_fixtures import kept_packets
 
 from f1dash_tui.settings import StoreSettings
 from f1dash_tui.store.base import open_store
@@ -91,7 +92,9 @@ def test_timing_tower_lists_22_drivers_in_position_order(
     lap_data = melbourne_decoded["lap_data"]
     assert tower.frame == int(lap_data["frame"][_latest(lap_data)[0]])
     names = _names(melbourne_decoded)
-    status = melbourne_decoded["car_status"]
+    # Ingest keeps at most 10 car status packets per second: the tower shows the
+    # latest one kept.
+    status = kept_packets(melbourne_decoded["car_status"])
     laps = melbourne_decoded["session_history"]
     for row in tower.rows:
         at = _row_of_car(lap_data, row.car_index)
@@ -127,8 +130,11 @@ def test_car_state_is_the_latest_decoded_packet(
 ) -> None:
     uid = _session_uid(melbourne_decoded)
     telemetry = melbourne_decoded["car_telemetry"]
-    status = melbourne_decoded["car_status"]
-    damage = melbourne_decoded["car_damage"]
+    # Car status and damage are kept for at most 10 packets per second of session
+    # time (this capture sends status every frame, damage at ~10 Hz).
+    status = kept_packets(melbourne_decoded["car_status"])
+    damage = kept_packets(melbourne_decoded["car_damage"])
+    assert len(status["frame"]) < len(melbourne_decoded["car_status"]["frame"])
     for car in (PLAYER_CAR, 0):
         state = queries.car_state(uid, car)
         assert state is not None
@@ -185,7 +191,8 @@ def test_car_samples_hold_the_lap_and_come_incrementally(
     np.testing.assert_array_equal(samples.gear, telemetry["gear"][rows])
     assert np.all(np.diff(samples.frame) > 0)
     # Positions come from the car's motion packet of that frame or the one before
-    # (the capture holds motion and telemetry packets of different frames).
+    # (the capture holds motion and telemetry packets of different frames), stored
+    # on the telemetry row by ingest.
     motion = melbourne_decoded["motion"]
     last = int(samples.frame[-1])
     mine = np.flatnonzero(
@@ -212,23 +219,29 @@ def test_car_samples_hold_the_lap_and_come_incrementally(
     )
 
 
-def test_positions_of_all_cars_at_the_latest_motion_frame(
+def test_positions_of_all_cars_at_the_latest_telemetry_frame(
     queries: DashboardQueries, melbourne_decoded: Decoded
 ) -> None:
     uid = _session_uid(melbourne_decoded)
     positions = queries.positions(uid)
     assert positions is not None
+    telemetry = melbourne_decoded["car_telemetry"]
     motion = melbourne_decoded["motion"]
-    rows = _latest(motion)
-    assert positions.frame == int(motion["frame"][rows[0]])
+    rows = _latest(telemetry)
+    assert positions.frame == int(telemetry["frame"][rows[0]])
     assert list(positions.car_index) == list(range(ACTIVE_CARS))
+    latest_overall = int(telemetry["overall_frame"][rows[0]])
     for car, x_m, z_m in zip(
         positions.car_index,
         positions.world_position_x_m,
         positions.world_position_z_m,
         strict=True,
     ):
-        at = _row_of_car(motion, int(car))
+        # The car's last motion row at or before the telemetry frame.
+        mine = np.flatnonzero(
+            (motion["car_index"] == car) & (motion["overall_frame"] <= latest_overall)
+        )
+        at = mine[np.argmax(motion["overall_frame"][mine])]
         assert x_m == pytest.approx(float(motion["world_position_x_m"][at]))
         assert z_m == pytest.approx(float(motion["world_position_z_m"][at]))
 

@@ -22,19 +22,16 @@ SAMPLES = 4_800  # 80 s at 60 Hz
 
 def _write_lap(store: Store) -> np.ndarray:
     frames = np.arange(FIRST_FRAME, FIRST_FRAME + SAMPLES, dtype=np.int64)
-    tables = {}
-    for kind in ("car_telemetry", "motion"):
-        columns = blank_table(kind, SAMPLES)
-        columns["session_uid"][:] = SESSION_UID
-        columns["frame"][:] = frames
-        columns["overall_frame"][:] = frames
-        columns["car_index"][:] = CAR
-        columns["lap_number"][:] = LAP
-        columns["lap_distance_m"][:] = (frames - FIRST_FRAME) * 1.1
-        tables[kind] = columns
-    tables["car_telemetry"]["speed_kph"][:] = (frames % 300).astype("f4")
-    tables["motion"]["world_position_x_m"][:] = frames.astype("f4")
-    store.write_batch(tables)
+    columns = blank_table("car_telemetry", SAMPLES)
+    columns["session_uid"][:] = SESSION_UID
+    columns["frame"][:] = frames
+    columns["overall_frame"][:] = frames
+    columns["car_index"][:] = CAR
+    columns["lap_number"][:] = LAP
+    columns["lap_distance_m"][:] = (frames - FIRST_FRAME) * 1.1
+    columns["speed_kph"][:] = (frames % 300).astype("f4")
+    columns["world_position_x_m"][:] = frames.astype("f4")
+    store.write_batch({"car_telemetry": columns})
     return frames
 
 
@@ -50,7 +47,7 @@ def test_whole_lap_is_every_nth_frame_and_newer_frames_are_all(
     expected = frames[frames % stride == 0]
     assert len(whole.frame) == len(expected) <= WHOLE_LAP_MAX_SAMPLES
     np.testing.assert_array_equal(whole.frame, expected)
-    # Values belong to the frames returned (telemetry and motion of the same frame).
+    # Values belong to the frames returned (speed and position of the same row).
     np.testing.assert_allclose(whole.speed_kph, expected % 300)
     np.testing.assert_allclose(whole.world_position_x_m, expected)
     np.testing.assert_allclose(whole.lap_distance_m, (expected - FIRST_FRAME) * 1.1)

@@ -26,7 +26,12 @@ The rules (issue 5):
   one is synthesised per session, rising by one across a flashback.
 - The game sends nothing while paused, so time gaps never end a session.
 - ``lap_number``/``lap_distance_m`` on car_telemetry and motion rows come from the same
-  car's latest lap data at or before the row's overall frame (an as-of join).
+  car's latest lap data at or before the row's overall frame (an as-of join), and
+  ``world_position_x_m``/``_z_m`` on car_telemetry rows from its latest motion row
+  (motion comes first in a frame, so it is the same frame's position).
+- Kinds the dashboard only reads "the latest of" (motion, car status, car damage) are
+  kept for at most ``THINNED_INTERVAL_S`` packets per second of session time, whole
+  packets at a time; lap data and car telemetry keep every frame.
 - A car's lap number advancing from L to L+1 completes lap L: the lap time is lap
   L+1's ``last_lap_time_s``, sectors 1 and 2 come from lap L's last lap data, sector 3
   is the rest. Where the format has Session History (2021+), the lap is held up to
@@ -100,6 +105,22 @@ SAFETY_CAR_FULL, SAFETY_CAR_VIRTUAL = 1, 2
 
 SAMPLE_KINDS_WITH_LAP_POSITION = ("car_telemetry", "motion")
 
+WORLD_POSITION_COLUMNS = ("world_position_x_m", "world_position_z_m")
+"""Motion columns copied onto car_telemetry rows (the track map and racing line)."""
+
+THINNED_INTERVAL_S = 0.1
+THINNED_KINDS = ("motion", "car_status", "car_damage")
+"""Kinds stored for at most one packet per 0.1 s of session time. At 60 Hz the game
+sends motion (and car status, at the menu's rate) every frame: 1,320 rows/s each for
+22 cars. The dashboard reads only their latest rows (tyres, fuel, ERS, damage;
+positions come from car_telemetry), and 10 Hz is at most one 0.5 s poll behind;
+motion alone was a third of a flat-out replay's write time."""
+
+THINNED_TOLERANCE_S = 0.004
+"""A packet 96 ms after the last one kept is kept: 0.1 s of 60 Hz frames can add up
+to 0.0999... s, and 96 ms still spans more than eleven 120 Hz frames, so no send
+rate keeps more than 10 packets/s."""
+
 _CAR_SHIFT = np.int64(1) << np.int64(40)
 """Sort key car * 2**40 + overall frame: overall frames are uint32, car < 256."""
 
@@ -163,6 +184,12 @@ class _SessionState:
     lap_distance_m: np.ndarray = field(
         default_factory=lambda: np.full(MAX_CARS, np.nan, "f4")
     )
+    world_position_m: np.ndarray = field(
+        default_factory=lambda: np.full((MAX_CARS, 2), np.nan, "f4")
+    )
+    """Latest motion x/z per car, for telemetry rows whose motion came earlier."""
+    thinned_last_s: dict[str, float] = field(default_factory=dict)
+    """Session time of the last packet kept per thinned kind."""
     has_lap_data: np.ndarray = field(default_factory=lambda: np.zeros(MAX_CARS, bool))
     empty_slot: np.ndarray = field(default_factory=lambda: np.zeros(MAX_CARS, bool))
     """Array slots whose latest lap data says no car is there (result status 0)."""
@@ -405,10 +432,12 @@ class SessionTracker:
             keep = ~state.empty_slot[lap_sorted["car_index"].astype("i8")]
             lap_sorted = {name: a[keep] for name, a in lap_sorted.items()}
         self._lap_positions(state, out, lap_sorted)
+        self._world_positions(state, out)
         if lap_sorted is not None:
             self._completed_laps(state, out, lap_sorted, recv_unix_s)
         self._resolve_pending_laps(state, out, derived)
         self._drop_unchanged_history(state, out)
+        self._thin_latest_only_kinds(state, out)
         state.latest_session_time_s = float(headers["session_time_s"].max())
 
     def _overall_frames(
@@ -644,6 +673,78 @@ class SessionTracker:
             cars = lap_sorted["car_index"][last].astype("i8")
             # lap_number is carried by _completed_laps, which still needs the old one.
             state.lap_distance_m[cars] = lap_sorted["lap_distance_m"][last]
+
+    def _world_positions(self, state: _SessionState, out: Tables) -> None:
+        """Fill world x/z on car_telemetry rows from the car's latest motion row at
+        or before the row's overall frame (an as-of join, carried across batches)."""
+        telemetry = out.get("car_telemetry")
+        if telemetry is None:
+            return
+        if WORLD_POSITION_COLUMNS[0] not in telemetry:
+            length = len(telemetry["datagram_index"])
+            for name in WORLD_POSITION_COLUMNS:
+                telemetry[name] = np.full(length, np.nan, "f4")
+        mine = np.flatnonzero(telemetry["session_uid"] == state.uid)
+        motion = _select(out.get("motion"), state.uid)
+        if motion is not None:
+            order = np.lexsort(
+                (motion["datagram_index"], motion["overall_frame"], motion["car_index"])
+            )
+            motion_cars = motion["car_index"][order].astype("i8")
+            motion_keys = motion_cars * _CAR_SHIFT + motion["overall_frame"][
+                order
+            ].astype("i8")
+            positions = np.column_stack(
+                [motion[name][order] for name in WORLD_POSITION_COLUMNS]
+            ).astype("f4")
+        if len(mine):
+            cars = telemetry["car_index"][mine].astype("i8")
+            values = state.world_position_m[cars]
+            if motion is not None:
+                keys = cars * _CAR_SHIFT + telemetry["overall_frame"][mine].astype("i8")
+                at = np.searchsorted(motion_keys, keys, side="right") - 1
+                found = at >= 0
+                found[found] = motion_cars[at[found]] == cars[found]
+                values[found] = positions[at[found]]
+            for column, name in enumerate(WORLD_POSITION_COLUMNS):
+                telemetry[name][mine] = values[:, column]
+        if motion is not None:
+            last = _last_of_each(motion_cars)
+            state.world_position_m[motion_cars[last]] = positions[last]
+
+    def _thin_latest_only_kinds(self, state: _SessionState, out: Tables) -> None:
+        """Keep at most one packet per THINNED_INTERVAL_S of session time of each
+        kind in THINNED_KINDS (whole packets: "latest frame" queries see all cars).
+        A flashback (session time going back) keeps the next packet at once."""
+        for kind in THINNED_KINDS:
+            columns = out.get(kind)
+            if columns is None:
+                continue
+            mine = columns["session_uid"] == state.uid
+            if not mine.any():
+                continue
+            datagrams, first = np.unique(
+                columns["datagram_index"][mine], return_index=True
+            )
+            times_s = columns["session_time_s"][mine][first]
+            last_s = state.thinned_last_s.get(kind)
+            keep_datagram = np.zeros(len(datagrams), bool)
+            step_s = THINNED_INTERVAL_S - THINNED_TOLERANCE_S
+            # One iteration per packet (6 per 0.1 s batch at 60 Hz): each decision
+            # depends on the last packet kept.
+            for position, time_s in enumerate(times_s.tolist()):
+                if last_s is None or time_s >= last_s + step_s or time_s < last_s:
+                    keep_datagram[position] = True
+                    last_s = time_s
+            if last_s is not None:
+                state.thinned_last_s[kind] = last_s
+            if keep_datagram.all():
+                continue
+            keep = ~mine
+            keep[mine] = np.isin(
+                columns["datagram_index"][mine], datagrams[keep_datagram]
+            )
+            out[kind] = {name: array[keep] for name, array in columns.items()}
 
     def _completed_laps(
         self,

@@ -433,31 +433,20 @@ class DashboardQueries:
             stride = self._whole_lap_stride(lap_rows, params)
             if stride > 1:
                 # Every stride-th frame, chosen in SQL so the rows left out never
-                # become Python objects; the same frames of telemetry and motion.
+                # become Python objects.
                 lap_rows += " AND frame = (frame / ?) * ?"
                 params = (*params, stride, stride)
         telemetry = self._fetch(
             f"SELECT {key}, lap_distance_m, speed_kph, throttle, brake, steer, gear, "
-            f"engine_rpm FROM car_telemetry {lap_rows}",
+            f"engine_rpm, world_position_x_m, world_position_z_m "
+            f"FROM car_telemetry {lap_rows}",
             *params,
         )
-        motion = self._fetch(
-            f"SELECT {key}, world_position_x_m, world_position_z_m "
-            f"FROM motion {lap_rows}",
-            *params,
-        )
-        columns = _current_samples(telemetry, rewinds, width=9)
-        positions = _current_samples(motion, rewinds, width=4)
+        # Ingest stores each telemetry row with the car's world x/z of that frame
+        # (its latest motion row), so one query holds the trace and the line.
+        columns = _current_samples(telemetry, rewinds, width=11)
         frame = columns[0].astype("i8")
-        x_m = np.full(len(frame), np.nan)
-        z_m = np.full(len(frame), np.nan)
-        if len(positions[0]) and len(frame):
-            # Motion and telemetry packets of one frame share its frame number; if a
-            # motion packet is missing, the car's previous position stands in.
-            before = np.searchsorted(positions[0], frame, side="right") - 1
-            found = before >= 0
-            x_m[found] = positions[2][before[found]]
-            z_m[found] = positions[3][before[found]]
+        x_m, z_m = columns[9], columns[10]
         return CarSamples(
             session_uid=session_uid,
             car_index=car_index,
@@ -550,11 +539,12 @@ class DashboardQueries:
     # -- track map ------------------------------------------------------------------
 
     def positions(self, session_uid: int) -> CarPositions | None:
-        """World x/z of the active cars at the latest motion frame."""
+        """World x/z of the active cars at the latest car-telemetry frame (ingest
+        stores each telemetry row with the car's position at that frame)."""
         rows = self._fetch(
             "SELECT car_index, frame, world_position_x_m, world_position_z_m "
-            "FROM motion WHERE session_uid = ? AND overall_frame = "
-            "(SELECT MAX(overall_frame) FROM motion WHERE session_uid = ?)",
+            "FROM car_telemetry WHERE session_uid = ? AND overall_frame = "
+            "(SELECT MAX(overall_frame) FROM car_telemetry WHERE session_uid = ?)",
             session_uid,
             session_uid,
         )
@@ -567,7 +557,7 @@ class DashboardQueries:
         )
         # Arrays are full length (24 slots in 2026); the first numActiveCars are live.
         limit = int(active[0][0]) if active and active[0][0] else len(rows)
-        # One row per car, ordered by car index only: a repeated Motion packet
+        # One row per car, ordered by car index only: a repeated telemetry packet
         # repeats its rows, and sorting whole rows would compare NULL (NaN) positions.
         by_car = {int(row[0]): row for row in rows if int(row[0]) < limit}
         rows = [by_car[car] for car in sorted(by_car)]

@@ -42,8 +42,12 @@ import numpy as np
 
 from f1dash_tui.telemetry import columns as decoded
 
-SCHEMA_VERSION = 1
-"""Bump on any change a reader of an older store would misread."""
+SCHEMA_VERSION = 2
+"""Bump on any change a reader of an older store would misread.
+
+2: car_telemetry rows carry the car's world x/z (the track map and racing line read
+them there); motion, car_status and car_damage rows are kept for at most 10 packets
+per second of session time."""
 
 LOGICAL_TYPES = ("i2", "i4", "i8", "f4", "f8", "text", "time")
 
@@ -163,6 +167,18 @@ LAP_POSITION_COLUMNS = (
 )
 """Columns ingest adds to per-car sample tables so a trace is one query."""
 
+WORLD_POSITION_COLUMNS = (
+    StoreColumn(
+        "world_position_x_m", "f4", "m", "the car's world x at this frame (ingest)"
+    ),
+    StoreColumn(
+        "world_position_z_m", "f4", "m", "the car's world z at this frame (ingest)"
+    ),
+)
+"""Columns ingest adds to car_telemetry from the car's latest motion row, so the
+track map and the racing line read the telemetry table alone: writing and indexing
+every motion row as well cost a third of a flat-out replay's write time."""
+
 EVENT_SEQ = StoreColumn(
     "event_seq",
     "i8",
@@ -172,7 +188,7 @@ EVENT_SEQ = StoreColumn(
 
 # Per-car sample tables: the tower and car panel read "all cars at the latest frame"
 # (session_uid, overall_frame, car_index); traces read one car's lap by frame. The
-# trace indexes also hold the traced values (covering indexes): a lap of one car is
+# trace index also holds the traced values (a covering index): a lap of one car is
 # 4,800 rows at 60 Hz, interleaved in the table with 21 other cars' rows, so reading
 # them through the table touched ~4,800 pages (~20 ms); from the index it is ~60
 # consecutive pages.
@@ -187,12 +203,14 @@ _TELEMETRY_TRACE_INDEX = (
     "steer",
     "gear",
     "engine_rpm",
+    "world_position_x_m",
+    "world_position_z_m",
 )
-_MOTION_TRACE_INDEX = (*_CAR_LAP_KEY, "world_position_x_m", "world_position_z_m")
 # The track map's "all cars at the latest frame" must beat the covering trace index
 # in SQLite's planner (without statistics it prefers a covering index, and scanned
-# the whole session: 30 ms at 4 minutes), so this one covers the map's columns too.
-_MOTION_AT_FRAME_INDEX = (
+# the whole session: 30 ms at 4 minutes), so the at-frame index covers the map's
+# columns too.
+_TELEMETRY_AT_FRAME_INDEX = (
     *_AT_FRAME_INDEX,
     "frame",
     "world_position_x_m",
@@ -200,27 +218,32 @@ _MOTION_AT_FRAME_INDEX = (
 )
 
 _DECODED_DOCS = {
-    "motion": "World position, velocity, direction and g-forces per car per frame.",
+    "motion": (
+        "World position, velocity, direction and g-forces per car, at most 10 "
+        "packets per second (car_telemetry holds every frame's world x/z)."
+    ),
     "session": "Session packets: track, weather, temperatures, laps, safety car.",
     "lap_data": "Lap data per car per frame: position, lap, times, gaps, pit status.",
     "event": "Event packets (FTLP, PENA, SCAR, FLBK, ...), one row each.",
     "participants": "Participants packets: names, teams, race numbers per car.",
     "car_telemetry": "Car telemetry per car per frame: speed, inputs, gear, temps.",
-    "car_status": "Car status per car per frame: fuel, ERS, tyres, flags.",
-    "car_damage": "Car damage per car per frame: wear and damage percentages.",
+    "car_status": "Car status per car, at most 10 packets/s: fuel, ERS, tyres, flags.",
+    "car_damage": "Car damage per car, at most 10 packets/s: wear and damage.",
     "final_classification": "Final classification at the end of a session.",
     "session_history": "Session history: one row per lap of one car's history.",
 }
 
 _DECODED_EXTRA: dict[str, tuple[StoreColumn, ...]] = {
     "motion": LAP_POSITION_COLUMNS,
-    "car_telemetry": LAP_POSITION_COLUMNS,
+    "car_telemetry": LAP_POSITION_COLUMNS + WORLD_POSITION_COLUMNS,
     "event": (EVENT_SEQ,),
 }
 
 _DECODED_INDEXES: dict[str, tuple[tuple[str, ...], ...]] = {
-    "motion": (_MOTION_AT_FRAME_INDEX, _MOTION_TRACE_INDEX),
-    "car_telemetry": (_AT_FRAME_INDEX, _TELEMETRY_TRACE_INDEX),
+    # No dashboard query reads motion (car_telemetry has the positions): one index
+    # serves readers of a frame, and the backfill check of a cut-off load.
+    "motion": (_AT_FRAME_INDEX,),
+    "car_telemetry": (_TELEMETRY_AT_FRAME_INDEX, _TELEMETRY_TRACE_INDEX),
     "lap_data": (_AT_FRAME_INDEX,),
     "car_status": (_AT_FRAME_INDEX,),
     "car_damage": (_AT_FRAME_INDEX,),
