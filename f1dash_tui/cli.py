@@ -11,7 +11,6 @@ from __future__ import annotations
 import importlib
 import ipaddress
 import logging
-import re
 import signal
 import sys
 import threading
@@ -33,7 +32,7 @@ from f1dash_tui.config import (
     effective_values,
     load_config,
 )
-from f1dash_tui.errors import F1DashError
+from f1dash_tui.errors import F1DashError, StoreError
 from f1dash_tui.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -96,7 +95,7 @@ class F1DashGroup(click.Group):
                 message += f" (see '{command} --help')"
             _fail(message, error.exit_code, debug)
         except F1DashError as error:
-            _fail(_with_sqlite_reason(str(error)), error.exit_code, debug)
+            _fail(str(error), error.exit_code, debug)
         except OSError as error:
             target = f"{error.filename}: " if error.filename else ""
             _fail(f"{target}{error.strerror or error}", 1, debug)
@@ -105,23 +104,6 @@ class F1DashGroup(click.Group):
         if not standalone_mode:
             return result
         sys.exit(result if isinstance(result, int) else 0)
-
-
-SQLITE_OPEN_FAILURE = re.compile(
-    r"cannot (?:open|use) (.+): unable to open database file$"
-)
-"""The store's message when SQLite cannot open a file; SQLite does not say why."""
-
-
-def _with_sqlite_reason(message: str) -> str:
-    """Add why SQLite could not open its file (permission denied, read-only)."""
-    match = SQLITE_OPEN_FAILURE.match(message)
-    if match is None:
-        return message
-    from f1dash_tui.doctor import sqlite_open_problem
-
-    problem = sqlite_open_problem(Path(match.group(1)))
-    return f"{message} ({problem})" if problem else message
 
 
 def _debug_first(arg_list: list[str]) -> list[str]:
@@ -657,6 +639,12 @@ def replay(
         err=True,
     )
     _warn_of_capture_loss(pcap_file, capture_stats)
+    if stats.spooled_rows:
+        raise StoreError(
+            f"the store failed ({stats.store_error or 'unreachable'}): "
+            f"{stats.spooled_rows:,} rows are kept in the local spool and go in "
+            "with the next ingest or replay into this store"
+        )
 
 
 def _warn_of_capture_loss(pcap_file: Path, capture_stats: Any) -> None:

@@ -14,10 +14,8 @@ import platform
 import shutil
 import socket
 import sys
-import tempfile
 from dataclasses import dataclass, field
 from importlib import metadata
-from pathlib import Path
 
 from f1dash_tui import __version__
 from f1dash_tui.errors import F1DashError
@@ -186,21 +184,3 @@ def check_theme(theme: str) -> Check:
             "theme", FAIL, f"unknown theme {theme!r}; one of: {', '.join(names)}"
         )
     return Check("theme", OK, theme)
-
-
-def sqlite_open_problem(path: Path) -> str | None:
-    """Why SQLite says "unable to open database file" for ``path``, found by trying
-    what it does: open the file, or create one next to it (permission denied,
-    read-only file system, a folder in the way). None when both work."""
-    try:
-        if path.exists():
-            with path.open("r+b"):
-                pass
-        else:
-            with tempfile.TemporaryFile(dir=path.parent):
-                pass
-    except OSError as error:
-        where = path if path.exists() else path.parent
-        logger.info("probing %s for SQLite: %s", where, error)
-        return f"{where}: {error.strerror or error}"
-    return None

@@ -24,7 +24,9 @@ from click.testing import CliRunner, Result
 
 from f1dash_tui import __version__
 from f1dash_tui.cli import cli
+from f1dash_tui.errors import StoreError
 from f1dash_tui.store.schema import SCHEMA_VERSION
+from f1dash_tui.store.sqlite import SQLiteStore
 
 ERROR_PREFIX = "f1dash-tui: error: "
 
@@ -653,10 +655,78 @@ def test_a_store_sqlite_cannot_open_says_why(
     )
     assert_one_line_error(
         result,
-        f"unable to open database file ({in_the_way}: Is a directory)",
+        f"cannot write to {in_the_way} ({in_the_way}: Is a directory)",
         result.exit_code,
     )
     assert result.exit_code != 0
+
+
+@pytest.fixture
+def write_protect() -> Iterator[object]:
+    """Make a file or folder unwritable for this process: chmod for a normal user;
+    for root, whom modes do not stop, the immutable attribute (``chattr +i``)."""
+    protected: list[Path] = []
+
+    def protect(path: Path) -> None:
+        if os.geteuid() != 0:
+            path.chmod(0o555 if path.is_dir() else 0o444)
+        else:
+            done = subprocess.run(
+                ["chattr", "+i", str(path)], capture_output=True, text=True
+            )
+            if done.returncode != 0:
+                pytest.skip(f"cannot write-protect as root here: {done.stderr}")
+        protected.append(path)
+
+    yield protect
+    for path in protected:
+        if os.geteuid() == 0:
+            subprocess.run(["chattr", "-i", str(path)], check=True)
+        else:
+            path.chmod(0o755 if path.is_dir() else 0o644)
+
+
+def test_ingest_into_a_write_protected_store_fails_at_once_and_says_why(
+    tmp_path: Path, isolated_env: dict, melbourne_pcap: Path, write_protect
+) -> None:
+    """SQLite opens a write-protected file read-only without a word: the store must
+    refuse it before ingest starts, not spool every row and exit 0."""
+    store_path = tmp_path / "telemetry.sqlite3"
+    env = {"F1DASH_STORE_SQLITE_PATH": str(store_path)}
+    first = run(["replay", str(melbourne_pcap), "--as-fast-as-possible"], env=env)
+    assert first.exit_code == 0, first.stderr
+    write_protect(store_path)
+    result = run(["replay", str(melbourne_pcap), "--as-fast-as-possible"], env=env)
+    assert_one_line_error(result, f"cannot write to {store_path} ({store_path}: ", 1)
+    assert "ingest needs a writable store.sqlite_path" in result.stderr
+
+
+def test_a_store_in_a_write_protected_folder_names_the_folder(
+    tmp_path: Path, isolated_env: dict, melbourne_pcap: Path, write_protect
+) -> None:
+    """A writable file in a folder where SQLite cannot create its -wal and -shm
+    files: the error names the folder, for the writer and for a viewer."""
+    folder = tmp_path / "store"
+    store_path = folder / "telemetry.sqlite3"
+    env = {"F1DASH_STORE_SQLITE_PATH": str(store_path)}
+    first = run(["replay", str(melbourne_pcap), "--as-fast-as-possible"], env=env)
+    assert first.exit_code == 0, first.stderr
+    assert not (folder / "telemetry.sqlite3-shm").exists()  # removed on close
+    write_protect(folder)
+    result = run(["replay", str(melbourne_pcap), "--as-fast-as-possible"], env=env)
+    assert_one_line_error(
+        result,
+        f"({folder}: Permission denied; SQLite needs to create telemetry.sqlite3-shm"
+        if os.geteuid() != 0
+        else f"({folder}: Operation not permitted; SQLite needs to create "
+        "telemetry.sqlite3-shm",
+        1,
+    )
+    with pytest.raises(StoreError) as viewer_error:
+        SQLiteStore(store_path, read_only=True)
+    assert str(viewer_error.value).startswith(
+        f"cannot use {store_path}: unable to open database file ({folder}: "
+    )
 
 
 def test_doctor_reports_the_theme(isolated_env: dict) -> None:

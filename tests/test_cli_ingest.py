@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from heavydb_server import HeavyDBTestServer
+from heavydb_server import HeavyDBServerProcess, HeavyDBTestServer
 
 from f1dash_tui.cli import cli
 from f1dash_tui.settings import StoreSettings
@@ -353,3 +353,40 @@ def test_store_file_that_is_not_a_database(
     assert result.stderr.startswith("f1dash-tui: error: ")
     assert str(not_a_store) in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_replay_that_leaves_rows_in_the_spool_fails_and_says_where_they_are(
+    melbourne_pcap: Path, tmp_path: Path, clean_env: dict[str, str]
+) -> None:
+    """HeavyDB killed in the middle of a replay: the rows go to the local spool, and
+    the replay says so in one error line and exits non-zero instead of 0."""
+    server = HeavyDBServerProcess(tmp_path / "heavy.sqlite3", password="spool")
+    server.start()
+    config = heavydb_config(tmp_path, server.store_settings(), "spool")
+    replay_args = ["replay", str(melbourne_pcap), "--speed", "8"]  # 21 s in ~2.6 s
+    replay = subprocess.Popen(
+        [script(), "--config", str(config), *replay_args],
+        env=clean_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        time.sleep(1.5)
+        server.kill()
+        _, stderr = replay.communicate(timeout=60)
+    finally:
+        replay.kill()
+        server.stop()
+    assert replay.returncode == 1, stderr
+    lines = stderr.splitlines()
+    assert len(lines) == 2, stderr
+    assert lines[0].startswith(f"replayed {melbourne_pcap} into HeavyDB")
+    assert lines[1].startswith("f1dash-tui: error: the store failed (")
+    spooled = int(lines[1].split("): ")[1].split(" rows")[0].replace(",", ""))
+    assert spooled > 0
+    assert lines[1].endswith(
+        "rows are kept in the local spool and go in with the next ingest or replay "
+        "into this store"
+    )
+    assert list((tmp_path / "state").rglob("spool-*")), "no spool file on disk"

@@ -13,6 +13,7 @@ from __future__ import annotations
 import itertools
 import logging
 import sqlite3
+import tempfile
 import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -100,6 +101,7 @@ class SQLiteStore:
                 raise StoreError(
                     f"cannot create the folder for {self.path}: {error.strerror}"
                 ) from error
+            _check_writable(self.path)
             target = f"file:{quote(str(self.path.resolve()))}?mode=rwc"
         try:
             # isolation_level=None: autocommit, so every poll sees the last commit
@@ -112,7 +114,9 @@ class SQLiteStore:
                 check_same_thread=False,
             )
         except sqlite3.Error as error:
-            raise StoreError(f"cannot open {self.path}: {error}") from error
+            problem = open_problem(self.path)
+            reason = f" ({problem})" if problem else ""
+            raise StoreError(f"cannot open {self.path}: {error}{reason}") from error
         return connection
 
     def _prepare(self) -> int:
@@ -283,6 +287,49 @@ class SQLiteStore:
         return sorted(name for (name,) in rows if name in TABLES)
 
 
+def open_problem(path: Path) -> str | None:
+    """Why SQLite says "unable to open database file" for ``path``, found by trying
+    what it does: open the file, and create a file next to it as SQLite does for
+    the store's -wal and -shm files (permission denied, read-only file system, a
+    folder in the way). None when both work."""
+    where = path
+    try:
+        if path.exists():
+            with path.open("r+b"):
+                pass
+        shm_path = path.with_name(path.name + "-shm")
+        if not shm_path.exists():
+            where = path.parent
+            with tempfile.TemporaryFile(dir=path.parent):
+                pass
+    except OSError as error:
+        log.info("probing %s for SQLite: %s", where, error)
+        if where == path.parent and path.exists():
+            return (
+                f"{where}: {error.strerror or error}; SQLite needs to create "
+                f"{path.name}-shm there"
+            )
+        return f"{where}: {error.strerror or error}"
+    return None
+
+
+def _check_writable(path: Path) -> None:
+    """StoreError now if an existing store file cannot be written.
+
+    SQLite opens a write-protected file read-only without a word, and in WAL mode
+    even takes the write lock; only the first INSERT fails ("attempt to write a
+    readonly database"), after ingest has started. Trying what SQLite will do finds
+    it at once, with the reason (permission denied, immutable, read-only file
+    system, a folder where it cannot create the -wal and -shm files).
+    """
+    problem = open_problem(path) if path.exists() else None
+    if problem:
+        raise StoreError(
+            f"cannot write to {path} ({problem}); ingest needs a writable "
+            "store.sqlite_path"
+        )
+
+
 def _operational_error(path: Path, error: sqlite3.OperationalError) -> StoreError:
     """A locked or unreachable file may come right again (retry); the rest may not."""
     text = str(error)
@@ -291,6 +338,10 @@ def _operational_error(path: Path, error: sqlite3.OperationalError) -> StoreErro
             f"{path} is locked by another writer (is another `f1dash-tui ingest` "
             "running on it?)"
         )
-    if "disk" in text or "unable to open" in text:
+    if "unable to open" in text:
+        problem = open_problem(path)
+        reason = f" ({problem})" if problem else ""
+        return StoreUnavailableError(f"cannot use {path}: {text}{reason}")
+    if "disk" in text:
         return StoreUnavailableError(f"cannot use {path}: {text}")
     return StoreError(f"{path}: {text}")
