@@ -585,38 +585,52 @@ def car_damage_columns(cars: np.ndarray, car_index: np.ndarray) -> dict:
 
 def normalise_session_history(records: np.ndarray) -> dict[str, Rows]:
     """Session History (2024+ names): one row per lap present (numLaps of 100)."""
-    laps = records["lap_history_data"]
+    packet_row, lap_offset, laps = laps_present(records)
+    sector_times_s = [
+        seconds_from_parts(
+            laps[f"sector{n}_time_ms_part"], laps[f"sector{n}_time_minutes_part"]
+        )
+        for n in (1, 2, 3)
+    ]
     return {
         "session_history": session_history_rows(
-            records,
-            laps,
-            sector_times_s=[
-                seconds_from_parts(
-                    laps[f"sector{n}_time_ms_part"],
-                    laps[f"sector{n}_time_minutes_part"],
-                )
-                for n in (1, 2, 3)
-            ],
+            records, packet_row, lap_offset, laps, sector_times_s
         )
     }
 
 
-def session_history_rows(
-    records: np.ndarray, laps: np.ndarray, sector_times_s: list[np.ndarray]
-) -> Rows:
-    """Rows for laps 1..numLaps of each packet from (n, 100) lap arrays."""
+def laps_present(records: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(packet_row, lap_offset, laps)`` of laps 1..numLaps of each Session
+    History packet, laps a 1-D copy of just those entries of the 100-lap arrays.
+
+    Converting only the laps present, not all 100 and then masking, made the
+    normaliser ~4x faster on the clip (a car has driven ~5 laps of 100).
+    """
+    laps = records["lap_history_data"]
     max_laps = laps.shape[1]
     num_laps = np.minimum(records["num_laps"], max_laps)
     present = np.arange(max_laps)[None, :] < num_laps[:, None]
     packet_row, lap_offset = np.nonzero(present)
+    return packet_row, lap_offset, laps[packet_row, lap_offset]
+
+
+def session_history_rows(
+    records: np.ndarray,
+    packet_row: np.ndarray,
+    lap_offset: np.ndarray,
+    laps: np.ndarray,
+    sector_times_s: list[np.ndarray],
+) -> Rows:
+    """Rows for the laps from ``laps_present`` (one per lap) and their sector
+    times in seconds."""
     columns = {
         "car_index": records["car_idx"][packet_row],
         "lap_number": lap_offset + 1,
-        "lap_time_s": seconds_from_ms(laps["lap_time_in_ms"][present]),
-        "sector1_time_s": sector_times_s[0][present],
-        "sector2_time_s": sector_times_s[1][present],
-        "sector3_time_s": sector_times_s[2][present],
-        "lap_valid_flags": laps["lap_valid_bit_flags"][present],
+        "lap_time_s": seconds_from_ms(laps["lap_time_in_ms"]),
+        "sector1_time_s": sector_times_s[0],
+        "sector2_time_s": sector_times_s[1],
+        "sector3_time_s": sector_times_s[2],
+        "lap_valid_flags": laps["lap_valid_bit_flags"],
         "best_lap_time_lap_num": records["best_lap_time_lap_num"][packet_row],
     }
     return Rows(columns, packet_row)

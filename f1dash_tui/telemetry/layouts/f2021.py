@@ -17,6 +17,7 @@ from f1dash_tui.telemetry.layouts import f2018, f2020
 from f1dash_tui.telemetry.layouts.common import (
     Rows,
     car_array,
+    laps_present,
     per_car_rows,
     seconds_from_ms,
     session_history_rows,
@@ -348,9 +349,13 @@ def normalise_lap_data(records: np.ndarray) -> dict[str, Rows]:
 
 def normalise_session_history(records: np.ndarray) -> dict[str, Rows]:
     """2021-2022 Session History: sector times in uint16 ms, no minutes parts."""
-    laps = records["lap_history_data"]
+    packet_row, lap_offset, laps = laps_present(records)
     sector_times_s = [seconds_from_ms(laps[f"sector{n}_time_in_ms"]) for n in (1, 2, 3)]
-    return {"session_history": session_history_rows(records, laps, sector_times_s)}
+    return {
+        "session_history": session_history_rows(
+            records, packet_row, lap_offset, laps, sector_times_s
+        )
+    }
 
 
 NORMALISERS = {

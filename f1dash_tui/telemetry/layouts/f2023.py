@@ -14,6 +14,7 @@ from f1dash_tui.telemetry.layouts.common import (
     Rows,
     car_array,
     lap_data_common,
+    laps_present,
     packet,
     per_car_rows,
     seconds_from_ms,
@@ -240,14 +241,18 @@ def normalise_lap_data(records: np.ndarray) -> dict[str, Rows]:
 
 def normalise_session_history(records: np.ndarray) -> dict[str, Rows]:
     """Session History 2023: sector times as ``..._in_ms`` + ``..._minutes``."""
-    laps = records["lap_history_data"]
+    packet_row, lap_offset, laps = laps_present(records)
     sector_times_s = [
         seconds_from_parts(
             laps[f"sector{n}_time_in_ms"], laps[f"sector{n}_time_minutes"]
         )
         for n in (1, 2, 3)
     ]
-    return {"session_history": session_history_rows(records, laps, sector_times_s)}
+    return {
+        "session_history": session_history_rows(
+            records, packet_row, lap_offset, laps, sector_times_s
+        )
+    }
 
 
 NORMALISERS = {2: normalise_lap_data, 11: normalise_session_history}
