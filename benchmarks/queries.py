@@ -7,9 +7,10 @@ through a read-only connection, as a viewer process polls, at 5 minutes and at 6
 minutes of data. Goals: p95 under 20 ms, and p95(60 min) / p95(5 min) <= 1.5.
 
 "car_samples (whole lap)" and "reference_lap" fetch a whole 80 s lap (4,800
-telemetry samples with positions at 60 Hz), which the store serves at a bounded resolution
-(every 3rd frame, at most ``queries.WHOLE_LAP_MAX_SAMPLES``): the dashboard does that
-once per lap, car or reference change; its 0.5 s polls are the incremental queries.
+telemetry samples with positions at 60 Hz), which the store serves at a bounded
+resolution (every 3rd frame, at most ``queries.WHOLE_LAP_MAX_SAMPLES``): the dashboard
+does that once per lap, car or reference change; its 0.5 s polls are the incremental
+queries.
 
     python benchmarks/queries.py [--minutes 60] [--path /tmp/bench.sqlite3]
 """
