@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import logging
 import operator
+import sys
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
@@ -410,77 +411,105 @@ class _Table:
 
 
 class _ColumnArena:
-    """Memory for the per-car tables of one ``decode`` call, handed out from
-    large blocks that the kernel maps with huge pages.
+    """Memory for the per-car tables of one ``decode`` call: columns are carved
+    out of 8 MiB blocks that the kernel maps with huge pages, and the blocks of
+    earlier batches are reused once none of their columns is referenced.
 
     Why: the 20x bench writes 288 MB of columns per call. One array per column
     (most under 4 MiB: 480,000 rows x 4 bytes) was mapped 4 KiB at a time,
     ~76,000 page faults, half of that bench's time; numpy asks for huge pages
-    for arrays of 4 MiB or more (``madvise``), which cut it to ~13,000 when each
-    table got one block. Sharing blocks between tables, aligned to 2 MiB, also
-    covers the smaller tables of a short batch (the 14 MB of the clip).
+    for arrays of 4 MiB or more, which cut the faults to a few hundred. What
+    remained was the kernel zeroing every new page (27% of the 20x bench, ~20%
+    of the clip's 14 MB), which reusing a free block avoids (``_BlockPool``).
 
     A table under ``_ARENA_MIN_TABLE_BYTES`` (a live batch of a few hundred
-    datagrams) gets ordinary arrays: a 2 MiB page for it would be mostly
-    zeroed for nothing. Columns are views of a block, so a column kept alive
-    keeps its block alive; ingest drops a batch once written.
+    datagrams) gets ordinary arrays, so that it does not hold a whole block.
     """
 
     def __init__(self) -> None:
         self._block = np.empty(0, np.uint8)
-        self._used = 0
+        self._used = self._end = 0
 
     def columns(self, kind: str, shape: tuple[int, int]) -> dict[str, np.ndarray]:
         """Empty (packets, rows per packet) arrays for every column of ``kind``."""
         rows = shape[0] * shape[1]
-        layout, total = _BLOCK_LAYOUTS[kind]
-        if rows * total < _ARENA_MIN_TABLE_BYTES:
-            return {
-                name: np.empty(shape, dtype) for name, dtype, _ in _COLUMN_SPECS[kind]
-            }
-        # Column offsets are rounded to cache lines (see _round_up below).
-        sizes = [
-            _round_up(rows * dtype.itemsize, _COLUMN_ALIGNMENT) for _, dtype in layout
-        ]
-        memory = self._take(sum(sizes))
-        columns: dict[str, np.ndarray] = {}
-        offset = 0
-        for (name, dtype), size in zip(layout, sizes, strict=True):
-            columns[name] = (
-                memory[offset : offset + rows * dtype.itemsize]
-                .view(dtype)
-                .reshape(shape)
-            )
-            offset += size
-        return {
-            name: columns[name] if name in columns else np.empty(shape, dtype)
-            for name, dtype, _ in _COLUMN_SPECS[kind]
-        }
+        specs = _COLUMN_SPECS[kind]
+        if rows * _ROW_BYTES[kind] < _ARENA_MIN_TABLE_BYTES:
+            return {name: np.empty(shape, dtype) for name, dtype, _ in specs}
+        columns = {}
+        for name, dtype, _ in specs:
+            if dtype.hasobject:  # Python objects cannot live in a block of bytes
+                columns[name] = np.empty(shape, dtype)
+                continue
+            block, offset = self._take(rows * dtype.itemsize)
+            columns[name] = np.ndarray(shape, dtype, buffer=block, offset=offset)
+        return columns
 
-    def _take(self, size: int) -> np.ndarray:
-        if self._used + size > len(self._block):
-            block_size = max(_ARENA_BLOCK_BYTES, _round_up(size, _HUGE_PAGE_BYTES))
-            raw = np.empty(block_size + _HUGE_PAGE_BYTES, np.uint8)
-            # Start on a huge page boundary: the kernel maps a 2 MiB page only
-            # where the whole aligned 2 MiB lies inside the madvised range.
-            start = -raw.ctypes.data % _HUGE_PAGE_BYTES
-            self._block = raw[start : start + block_size]
-            self._used = 0
-        memory = self._block[self._used : self._used + size]
-        self._used += size
-        return memory
+    def _take(self, size: int) -> tuple[np.ndarray, int]:
+        """(block, offset) of ``size`` free bytes, offset on a cache line."""
+        if size > _BLOCK_BYTES:
+            block = _new_block(size)
+            return block, _huge_page_start(block)
+        if self._used + size > self._end:
+            self._block = _POOL.take()
+            self._used = _huge_page_start(self._block)
+            self._end = self._used + _BLOCK_BYTES
+        offset = self._used
+        self._used += -(-size // _COLUMN_ALIGNMENT) * _COLUMN_ALIGNMENT
+        return self._block, offset
+
+
+class _BlockPool:
+    """Up to ``_POOL_BLOCKS`` blocks, handed out again once free.
+
+    A block is free when nothing but the pool refers to it: every column cut
+    from it holds a reference (its ``base``), and so does an arena still
+    cutting from it. Reference counts are exact in CPython and change under the
+    GIL, so a block seen free under the lock has no user left to write to it.
+    32 MiB is kept at most: the clip's 14 MB of columns, or a few live batches
+    in flight between decoder and store writer.
+    """
+
+    def __init__(self) -> None:
+        self._blocks: list[np.ndarray] = []
+        self._lock = threading.Lock()
+
+    def take(self) -> np.ndarray:
+        """A free block (``_BLOCK_BYTES`` from its huge page start)."""
+        with self._lock:
+            for index in range(len(self._blocks)):
+                # References: the list's and getrefcount's argument.
+                if sys.getrefcount(self._blocks[index]) == 2:
+                    return self._blocks[index]
+            block = _new_block(_BLOCK_BYTES)
+            if len(self._blocks) < _POOL_BLOCKS:
+                self._blocks.append(block)
+            return block
+
+
+def _new_block(size: int) -> np.ndarray:
+    """An array owning ``size`` bytes from a huge page boundary on (see
+    ``_huge_page_start``); the array itself, not a view, because a column
+    made from a view refers to the owner, which is what the pool counts."""
+    return np.empty(size + _HUGE_PAGE_BYTES, np.uint8)
+
+
+def _huge_page_start(block: np.ndarray) -> int:
+    """Offset of the first huge page boundary in ``block``: the kernel maps a
+    2 MiB page only where the whole aligned 2 MiB lies inside the range numpy
+    madvised, and numpy does that for arrays of 4 MiB or more."""
+    return -block.ctypes.data % _HUGE_PAGE_BYTES
 
 
 _COLUMN_ALIGNMENT = 64
 """Bytes: every column of a block starts on a cache line."""
 _HUGE_PAGE_BYTES = 2 * 1024 * 1024
-_ARENA_BLOCK_BYTES = 8 * 1024 * 1024
-"""Smallest block: the clip's 14 MB of per-car tables take two."""
+_BLOCK_BYTES = 8 * 1024 * 1024
+"""The clip's 14 MB of per-car tables take two; a larger column (over a million
+rows of 8 bytes) gets a block of its own, not pooled."""
+_POOL_BLOCKS = 4
 _ARENA_MIN_TABLE_BYTES = 1024 * 1024
-
-
-def _round_up(size: int, multiple: int) -> int:
-    return -(-size // multiple) * multiple
+_POOL = _BlockPool()
 
 
 def _missing_value(column: Column) -> object:
@@ -540,14 +569,8 @@ def _concatenate(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
 
 
 _COLUMN_SPECS = {kind: _column_specs(kind) for kind in COLUMNS_OF_KIND}
-_BLOCK_LAYOUTS = {
-    kind: (
-        layout := tuple(
-            (name, dtype) for name, dtype, _ in specs if not dtype.hasobject
-        ),
-        sum(dtype.itemsize for _, dtype in layout),
-    )
+_ROW_BYTES = {
+    kind: sum(dtype.itemsize for _, dtype, _ in specs)
     for kind, specs in _COLUMN_SPECS.items()
 }
-"""Kind -> (its non-text columns, their bytes per row): text columns hold Python
-objects and cannot live in a block of bytes."""
+"""Kind -> bytes per row over all its columns."""
