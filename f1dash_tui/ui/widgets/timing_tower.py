@@ -15,6 +15,7 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from f1dash_tui.render import formatting as fmt
+from f1dash_tui.render.gaps import ordered_gaps
 from f1dash_tui.render.palette import tyre_look
 from f1dash_tui.store.snapshots import TimingTower as TimingTowerSnapshot
 from f1dash_tui.store.snapshots import TowerRow
@@ -57,8 +58,16 @@ def tower_cells(
     is_selected: bool,
     overall_best_s: float | None,
     packet_format: int | None = None,
+    gaps: tuple[float | None, float | None] | None = None,
 ) -> list[Text | str]:
-    """The cells of one tower row (pure: unit-testable without an app)."""
+    """The cells of one tower row (pure: unit-testable without an app).
+
+    ``gaps`` is (gap to leader, interval) as ``ordered_gaps`` made them consistent
+    with the order; without it the row's own (the game's) are shown.
+    """
+    gap_s, interval_s = (
+        gaps if gaps is not None else (row.gap_to_leader_s, row.interval_s)
+    )
     driver = Text()
     driver.append("▌", style=labels.team_colour_of(packet_format, row.team_id))
     driver.append(row.driver_name or f"car {row.car_index}")
@@ -78,8 +87,8 @@ def tower_cells(
         ),
         str(row.race_number),
         driver,
-        fmt.format_gap(row.gap_to_leader_s, is_leader=row.position == 1),
-        fmt.format_gap(row.interval_s, is_leader=row.position == 1)
+        fmt.format_gap(gap_s, is_leader=row.position == 1),
+        fmt.format_gap(interval_s, is_leader=row.position == 1)
         if row.position != 1
         else "",
         _timed(row.last_lap_s, last_state),
@@ -231,8 +240,9 @@ class TimingTower(Widget, can_focus=True):
                 is_selected=row.car_index == selected_car,
                 overall_best_s=overall_best,
                 packet_format=packet_format,
+                gaps=gaps,
             )
-            for row in tower.rows
+            for row, gaps in zip(tower.rows, ordered_gaps(tower.rows), strict=True)
         ]
         self.car_by_row = [row.car_index for row in tower.rows]
         self._strips.clear()
