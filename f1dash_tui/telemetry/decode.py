@@ -43,6 +43,8 @@ from f1dash_tui.telemetry.columns import HEADER_COLUMNS, TABLES, Column
 from f1dash_tui.telemetry.layouts.common import (
     DEFAULT_NORMALISERS,
     EXTRA_TABLES,
+    ColumnValues,
+    Computed,
     Normaliser,
     Rows,
     default_header_columns,
@@ -382,13 +384,18 @@ class _Table:
         body = rows.columns
         for name, _, missing in _COLUMN_SPECS[self.kind]:
             target = self.out[name][start:stop]
-            values = header.get(name)
-            if values is not None:
-                target[...] = values[:, None]
+            header_values = header.get(name)
+            if header_values is not None:
+                target[...] = header_values[:, None]
                 continue
             values = body.get(name)
             if values is None:
                 target[...] = missing
+            elif isinstance(values, Computed):
+                if values.dtype == target.dtype:
+                    values.fill(target.reshape(values.shape))
+                else:
+                    target[...] = values.evaluate().reshape(count, per_packet)
             elif values.ndim == 2:
                 target[...] = values
             else:
@@ -536,9 +543,10 @@ def _with_header(
 
     out: dict[str, np.ndarray] = {}
     for column in COLUMNS_OF_KIND[kind]:
-        values = header.get(column.name)
-        if values is not None:
-            values = per_row(np.asarray(values, dtype=column.numpy_dtype))
+        header_values = header.get(column.name)
+        values: ColumnValues | None
+        if header_values is not None:
+            values = per_row(np.asarray(header_values, dtype=column.numpy_dtype))
         else:
             values = rows.columns.get(column.name)
         out[column.name] = _as_column(values, column, size)
@@ -546,10 +554,12 @@ def _with_header(
     return out
 
 
-def _as_column(values: np.ndarray | None, column: Column, size: int) -> np.ndarray:
+def _as_column(values: ColumnValues | None, column: Column, size: int) -> np.ndarray:
     dtype = column.numpy_dtype
     if values is None:
         return np.full(size, _missing_value(column), dtype=dtype)
+    if isinstance(values, Computed):  # new memory: cast, no copy
+        return np.asarray(values.evaluate(), dtype=dtype).reshape(-1)
     # Per-car values arrive as (packets, cars) views: one contiguous copy in the
     # column dtype, then flattened packet-major. Always a copy, because a view
     # would read the decoder's scratch buffer after the next chunk overwrote it.

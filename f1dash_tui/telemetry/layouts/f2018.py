@@ -14,6 +14,7 @@ from numpy.lib import recfunctions
 
 from f1dash_tui.telemetry.layouts import common
 from f1dash_tui.telemetry.layouts.common import (
+    ColumnValues,
     Rows,
     car_array,
     field_or,
@@ -294,7 +295,7 @@ def normalise_session(records: np.ndarray) -> dict[str, Rows]:
 
 
 def lap_data_rows(
-    records: np.ndarray, sector1_time_s: np.ndarray, sector2_time_s: np.ndarray
+    records: np.ndarray, sector1_time_s: ColumnValues, sector2_time_s: ColumnValues
 ) -> dict[str, Rows]:
     """Lap Data rows of 2018-2020 (float-second lap times, no pit-stop counts or
     pit-lane timers: those columns are filled as not sent)."""
