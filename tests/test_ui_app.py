@@ -28,6 +28,7 @@ from f1dash_tui.ui.screens.compare import CompareScreen
 from f1dash_tui.ui.screens.reference_picker import ReferencePicker
 from f1dash_tui.ui.widgets.car_panel import CarPanel
 from f1dash_tui.ui.widgets.compare_view import ComparePlot
+from f1dash_tui.ui.widgets.session_header import SessionHeader
 from f1dash_tui.ui.widgets.timing_tower import TimingTower
 
 SIZE_LARGE = (160, 48)
@@ -402,3 +403,20 @@ async def test_app_starts_without_a_store_and_picks_it_up(
         tower = app.screen.query_one(TimingTower)
         await wait_until(pilot, lambda: tower.row_count == 22)
         assert app.pollers["live"].status.error is None
+
+
+async def test_header_first_line_fits_80_columns_on_every_screen(
+    melbourne_store: Path,
+) -> None:
+    app = create_app(_settings(melbourne_store), source_label="real capture: test")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: app.live.tower is not None)
+        for key in ("1", "2", "3", "4"):
+            await pilot.press(key)
+            await pilot.pause()
+            header = app.screen.query_one(SessionHeader)
+            first = plain(header.render(), width=200).split("\n")[0].rstrip()
+            assert len(first) <= header.content_size.width, (key, first)
+            # trackId 0, session type 15 (race) and the leader's lap of 5.
+            assert first.startswith("Melbourne  Race")
+            assert "lap 2/5" in first and "…" not in first

@@ -11,6 +11,7 @@ import dataclasses
 from typing import Any
 
 import numpy as np
+import pytest
 
 from f1dash_tui.store.snapshots import (
     CarSamples,
@@ -295,3 +296,47 @@ def test_header_drops_ingest_health_rather_than_cut_it() -> None:
     second = narrow.plain.split("\n")[1]
     assert len(second) <= 78
     assert "ingest" not in second
+
+
+@pytest.mark.parametrize("width", [78, 60, 40, 24])
+def test_header_first_line_fits_by_shortening_never_cutting_a_word(
+    width: int,
+) -> None:
+    # The longest first line the game's enums make: trackId 39, 2023+ session type
+    # 14, weather 1, a formation lap, in Fahrenheit.
+    frame = _frame(600, 3, None)
+    assert frame.session is not None
+    session = dataclasses.replace(
+        frame.session,
+        track_id=39,
+        session_type=14,
+        weather=1,
+        air_temperature_c=38,
+        track_temperature_c=50,
+        total_laps=58,
+        safety_car_status=3,
+    )
+    kwargs: dict[str, Any] = dict(
+        source_label="real capture",
+        data_age_s=0.3,
+        units="imperial",
+        polling="polling 0.5s",
+        error=None,
+    )
+    full = header_text(session, frame.tower, **kwargs).plain.split("\n")[0]
+    assert full == (
+        "Silverstone (Reverse)  One-Shot Sprint Shootout  Light cloud"
+        "  air 100°F track 122°F  lap 3/58  [FORMATION]"
+    )
+    first = header_text(session, frame.tower, width=width, **kwargs).plain
+    first = first.split("\n")[0]
+    assert len(first) <= width
+    # Words come whole: from the full line or its documented short forms.
+    known = set(full.split()) | {"rev.", "SSO", "trk"}
+    assert set(first.split()) <= known
+    assert first.startswith("Silverstone")
+    if width >= 40:
+        # What is happening now stays to the last.
+        assert first.endswith("lap 3/58  [FORMATION]")
+    if width >= 78:
+        assert "One-Shot SSO" in first and "Light cloud" in first

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from rich.text import Text
 from textual.widgets import Static
 
@@ -33,23 +35,8 @@ def header_text(
     if session is None:
         text.append("no session in the store yet", style="bold")
     else:
-        text.append(labels.track_name(session.track_id), style="bold")
-        text.append(
-            f"  {labels.session_type_name(session.packet_format, session.session_type)}"
-        )
-        text.append(f"  {labels.weather_name(session.weather)}")
-        text.append(
-            f"  air {format_temperature(session.air_temperature_c, units)}"
-            f" track {format_temperature(session.track_temperature_c, units)}"
-        )
-        leader_lap = tower.rows[0].lap_number if tower and tower.rows else None
-        if session.total_laps and session.total_laps > 1 and leader_lap:
-            text.append(f"  lap {leader_lap}/{session.total_laps}", style="bold")
-        else:
-            text.append(f"  {format_clock(session.session_time_left_s)} left")
-        safety_car = labels.SAFETY_CAR_TAG.get(session.safety_car_status, "")
-        if safety_car:
-            text.append(f"  [{safety_car}]", style="bold reverse")
+        for piece, style in session_line(session, tower, units=units, width=width):
+            text.append(piece, style=style)
     text.append("\n")
     if error:
         # What failed comes first: the rest of the line may be cut at 80 columns.
@@ -84,6 +71,111 @@ def header_text(
                 text.append(part, style="dim")
                 break
     return text
+
+
+SEPARATOR = "  "
+
+_SESSION_ABBREVIATIONS = (
+    (re.compile(r"Sprint Shootout"), "SSO"),
+    (re.compile(r"Qualifying (\d)"), r"Q\1"),
+    (re.compile(r"Qualifying"), "Quali"),
+    (re.compile(r"Practice (\d)"), r"FP\1"),
+)
+"""Shorter session names for narrow terminals: "One-Shot Sprint Shootout" (24
+cells) becomes "One-Shot SSO"."""
+
+
+def _short_track(name: str) -> str:
+    """A shorter track name: "Silverstone rev.", "Sakhir" (for "Sakhir (Bahrain)")."""
+    name = name.replace(" (Reverse)", " rev.")
+    return re.sub(r" \(.*\)$", "", name)
+
+
+def _short_session(name: str) -> str:
+    for pattern, replacement in _SESSION_ABBREVIATIONS:
+        name = pattern.sub(replacement, name)
+    return name
+
+
+Piece = tuple[str, str]
+"""A run of header text and its Rich style."""
+
+
+def session_line(
+    session: SessionInfo,
+    tower: TimingTower | None,
+    *,
+    units: str,
+    width: int | None = None,
+) -> list[Piece]:
+    """The header's first line as pieces, fitted to ``width`` without cutting a word.
+
+    The whole line at 80 columns can need ~110 cells ("Silverstone (Reverse)  One-Shot
+    Sprint Shootout  Light cloud  air 100°F track 122°F  lap 58/58  [FORMATION]"), so
+    it degrades step by step: shorter track and session names, shorter temperature
+    labels, then without temperatures, then without weather, then without the session
+    type. Laps (or time left) and the safety car stay to the last; if even those do
+    not fit, whole words are dropped from the end.
+    """
+    track = labels.track_name(session.track_id)
+    kind = labels.session_type_name(session.packet_format, session.session_type)
+    air = format_temperature(session.air_temperature_c, units)
+    track_temperature = format_temperature(session.track_temperature_c, units)
+    leader_lap = tower.rows[0].lap_number if tower and tower.rows else None
+    if session.total_laps and session.total_laps > 1 and leader_lap:
+        progress: Piece = (f"lap {leader_lap}/{session.total_laps}", "bold")
+    else:
+        progress = (f"{format_clock(session.session_time_left_s)} left", "")
+    safety_car = labels.SAFETY_CAR_TAG.get(session.safety_car_status, "")
+    flag: list[Piece] = [(f"[{safety_car}]", "bold reverse")] if safety_car else []
+    name: Piece = (track, "bold")
+    short_name: Piece = (_short_track(track), "bold")
+    weather: Piece = (labels.weather_name(session.weather), "")
+    temperatures: Piece = (f"air {air} track {track_temperature}", "")
+    short_temperatures: Piece = (f"air {air} trk {track_temperature}", "")
+    short_kind: Piece = (_short_session(kind), "")
+    variants: list[list[Piece]] = [
+        [name, (kind, ""), weather, temperatures, progress, *flag],
+        [short_name, short_kind, weather, temperatures, progress, *flag],
+        [short_name, short_kind, weather, short_temperatures, progress, *flag],
+        [short_name, short_kind, weather, progress, *flag],
+        [short_name, short_kind, progress, *flag],
+        [short_name, progress, *flag],
+    ]
+    if width is None:
+        return _joined(variants[0])
+    for variant in variants:
+        line = _joined(variant)
+        if sum(len(piece) for piece, _ in line) <= width:
+            return line
+    return _whole_words(_joined(variants[-1]), width)
+
+
+def _joined(pieces: list[Piece]) -> list[Piece]:
+    line: list[Piece] = []
+    for piece in pieces:
+        if line:
+            line.append((SEPARATOR, ""))
+        line.append(piece)
+    return line
+
+
+def _whole_words(line: list[Piece], width: int) -> list[Piece]:
+    """The pieces that fit in ``width`` whole ("lap" without its number says
+    nothing); only the first (the track's name) may lose words from its end."""
+    kept: list[Piece] = []
+    used = 0
+    for piece, style in line:
+        if used + len(piece) > width:
+            if not kept:
+                cut = piece[: width + 1].rfind(" ")
+                kept.append((piece[:cut] if cut > 0 else "", style))
+            break
+        kept.append((piece, style))
+        used += len(piece)
+    while kept and not kept[-1][0].strip():
+        kept.pop()
+    return kept
 
 
 class SessionHeader(Static):
