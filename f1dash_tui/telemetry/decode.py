@@ -245,6 +245,8 @@ class Decoder:
             try:
                 kinds = layout.normalise(records)
                 header = layout.header_columns(records["header"])
+                # Per packet like the header, so it is broadcast to rows with it.
+                header["datagram_index"] = chunk_indices
                 for kind, rows in kinds.items():
                     if kind not in tables:
                         tables[kind] = _Table(
@@ -361,6 +363,7 @@ class _Table:
     ) -> None:
         self.kind = kind
         self.rows_per_packet = rows_per_packet
+        self.packet_count = packet_count
         self.filled = 0  # packets written
         self.parts: list[dict[str, np.ndarray]] = []
         self.out: dict[str, np.ndarray] = {}
@@ -381,9 +384,10 @@ class _Table:
             )
         count, per_packet = len(datagram_indices), self.rows_per_packet
         start, stop = self.filled, self.filled + count
+        whole = count == self.packet_count  # one chunk: no slicing per column
         body = rows.columns
-        for name, _, missing in _COLUMN_SPECS[self.kind]:
-            target = self.out[name][start:stop]
+        for name, missing in _WRITTEN_COLUMNS[self.kind]:
+            target = self.out[name] if whole else self.out[name][start:stop]
             header_values = header.get(name)
             if header_values is not None:
                 target[...] = header_values[:, None]
@@ -400,12 +404,13 @@ class _Table:
                 target[...] = values
             else:
                 target[...] = values.reshape(count, per_packet)
-        self.out["datagram_index"][start:stop] = datagram_indices[:, None]
         self.filled = stop
 
     def finish(self) -> dict[str, np.ndarray]:
         """The table: every column the same length, in input order."""
         if self.rows_per_packet > 0:
+            if self.filled == self.packet_count:
+                return {name: values.reshape(-1) for name, values in self.out.items()}
             return {
                 name: values[: self.filled].reshape(-1)
                 for name, values in self.out.items()
@@ -534,12 +539,12 @@ def _with_header(
     """The body columns of ``rows`` plus header columns and ``datagram_index``,
     each cast to its contract dtype; columns the format lacks filled."""
     packet_row = rows.packet_row
-    size = len(packet_row)
+    size = packet_row.size  # (n, rows per packet) from per_car_rows, or flat
 
     def per_row(values: np.ndarray) -> np.ndarray:
         if rows.rows_per_packet > 0:
             return np.repeat(values, rows.rows_per_packet)
-        return values[packet_row]
+        return values[packet_row].reshape(-1)
 
     out: dict[str, np.ndarray] = {}
     for column in COLUMNS_OF_KIND[kind]:
@@ -579,6 +584,11 @@ def _concatenate(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
 
 
 _COLUMN_SPECS = {kind: _column_specs(kind) for kind in COLUMNS_OF_KIND}
+_WRITTEN_COLUMNS = {
+    kind: tuple((name, missing) for name, _, missing in specs)
+    for kind, specs in _COLUMN_SPECS.items()
+}
+"""Kind -> (name, value where not sent) of the columns ``_Table.add`` writes."""
 _ROW_BYTES = {
     kind: sum(dtype.itemsize for _, dtype, _ in specs)
     for kind, specs in _COLUMN_SPECS.items()

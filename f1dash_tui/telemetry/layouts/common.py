@@ -149,7 +149,9 @@ class Rows:
     """If > 0, rows are packet-major with this many per packet (``packet_row`` is
     ``repeat(arange(n), rows_per_packet)``) and body columns may be given as
     (n, rows_per_packet) arrays: the decoder then writes them, and broadcasts the
-    header columns, straight into the table (per-car kinds, Event, Session)."""
+    header columns, straight into the table (per-car kinds, Event, Session).
+    ``packet_row`` and body columns may always be (n, cars) arrays flattened
+    packet-major, as ``per_car_rows`` gives them."""
 
 
 Normaliser = Callable[[np.ndarray], dict[str, Rows]]
@@ -185,10 +187,13 @@ def car_array(records: np.ndarray) -> np.ndarray:
 
 
 def per_car_rows(records: np.ndarray, cars: np.ndarray) -> tuple[np.ndarray, ...]:
-    """``(packet_row, car_index)`` for an (n packets, n cars) array, packet-major."""
+    """``(packet_row, car_index)`` for an (n packets, n cars) array: both
+    (n, n cars), packet-major when flattened. Read-only broadcast views, so no
+    memory is written for them: per-car tables never read ``packet_row``, and
+    the decoder broadcasts ``car_index`` straight into the table."""
     count, num_cars = cars.shape[0], cars.shape[1]
-    packet_row = np.repeat(np.arange(count), num_cars)
-    car_index = np.tile(np.arange(num_cars, dtype=np.uint8), count)
+    packet_row = np.broadcast_to(np.arange(count)[:, None], (count, num_cars))
+    car_index = np.broadcast_to(np.arange(num_cars, dtype=np.uint8), (count, num_cars))
     return packet_row, car_index
 
 
