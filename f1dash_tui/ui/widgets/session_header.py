@@ -152,12 +152,11 @@ def session_line(
 
 
 def _joined(pieces: list[Piece]) -> list[Piece]:
-    line: list[Piece] = []
-    for piece in pieces:
-        if line:
-            line.append((SEPARATOR, ""))
-        line.append(piece)
-    return line
+    # Each separator leads its piece and takes its style (as the header always did).
+    return [
+        (text if i == 0 else SEPARATOR + text, style)
+        for i, (text, style) in enumerate(pieces)
+    ]
 
 
 def _whole_words(line: list[Piece], width: int) -> list[Piece]:
