@@ -1,17 +1,19 @@
 """Batch decoding: many datagrams in, one set of column arrays per decoded kind out.
 
-The work per datagram in Python is a length and a slice of a list; everything else
-is numpy over the whole batch:
+The work per datagram in Python is its length and its first 8 bytes (both read
+in C over the whole list); everything else is numpy over the whole batch:
 
-1. all datagrams are joined into one buffer; packetFormat (always the first two
-   bytes) and packetId (at its per-format offset) are read for all of them at once;
+1. packetFormat (always the first two bytes) and packetId (at its per-format
+   offset) are read from those 8-byte prefixes for all datagrams at once;
 2. datagrams are grouped by (packetFormat, packetId) and their sizes checked
    against the layout (``packets.layout_for``);
-3. each group is read with ``np.frombuffer`` as an array of whole packets and
-   normalised by its format's normaliser (``layouts.common``) into the columns
-   of ``telemetry.columns`` -- one row per car per packet for per-car packets,
-   one row per lap for Session History -- plus the header columns and
-   ``datagram_index``, the position of the source datagram in the input.
+3. each group, 2 MiB at a time, is copied into per-thread scratch memory, read
+   as an array of whole packets and normalised by its format's normaliser
+   (``layouts.common``) into the columns of ``telemetry.columns`` -- one row per
+   car per packet for per-car packets, one row per lap for Session History --
+   plus the header columns and ``datagram_index``, the position of the source
+   datagram in the input. Per-car tables are written straight into columns cut
+   from pooled huge-page blocks (``_ColumnArena``).
 
 Nothing a datagram contains raises out of ``Decoder.decode``: a datagram that
 cannot be decoded is counted in ``Decoder.bad[(packet_format, packet_id, reason)]``
@@ -74,9 +76,10 @@ _PREFIX_SIZE = 8
 """Bytes read from every datagram to find its packetFormat and packetId."""
 _CHUNK_BYTES = 2 * 1024 * 1024
 """Bytes of packets normalised at a time, so that ~30 strided column passes per
-kind stay in cache: in the Melbourne bench 1-2 MiB gave ~600k packets/s for the
-clip and ~540k for 20x, 16 MiB halved the 20x rate, smaller chunks add Python
-overhead per chunk. 2 MiB holds a whole group of the 1,000-packet clip."""
+kind read from cache: 2 MiB holds a whole group of the 1,000-packet clip, which
+decoded in 10 ms CPU against 15 ms with 512 KiB chunks (more Python per chunk);
+the 20x stream was equal within noise from 512 KiB to 2 MiB, and 16 MiB halved
+its rate."""
 _FIRST_FORMAT = packets.PACKET_FORMATS[0]
 _ID_OFFSET_BY_FORMAT = np.array(
     [packets.PACKET_ID_OFFSETS[year] for year in packets.PACKET_FORMATS], np.int64
