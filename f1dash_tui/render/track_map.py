@@ -145,7 +145,26 @@ def draw_track_map(
     selected_car: int | None = None,
     style: MapStyle = "braille",
 ) -> Text:
-    """Draw lines and car markers into ``width`` x ``height`` cells of text.
+    """Draw lines and car markers into ``width`` x ``height`` cells of text (the
+    rows of ``track_map_rows`` joined)."""
+    rows = track_map_rows(
+        width, height, layers, cars, selected_car=selected_car, style=style
+    )
+    text = Text("\n", no_wrap=True, overflow="crop").join(rows)
+    text.no_wrap, text.overflow = True, "crop"
+    return text
+
+
+def track_map_rows(
+    width: int,
+    height: int,
+    layers: Sequence[MapLayer],
+    cars: Sequence[MapCar] = (),
+    *,
+    selected_car: int | None = None,
+    style: MapStyle = "braille",
+) -> list[Text]:
+    """Draw lines and car markers into ``width`` x ``height`` cells: one Text a row.
 
     Later layers draw over earlier ones; cars draw over lines; the selected car is
     drawn last with ``@`` (others ``o``) and its label, so it is picked out even
@@ -225,16 +244,18 @@ def draw_track_map(
     return _assemble(chars, style_ids, style_names)
 
 
-def _assemble(chars: np.ndarray, style_ids: np.ndarray, style_names: list[str]) -> Text:
-    """Rows of characters into one Text, one span per run of the same style."""
-    text = Text(no_wrap=True, overflow="crop")
+def _assemble(
+    chars: np.ndarray, style_ids: np.ndarray, style_names: list[str]
+) -> list[Text]:
+    """Rows of characters into one Text per row, one span per run of a style."""
     parsed = [Style.parse(name) if name else None for name in style_names]
+    rows: list[Text] = []
     for row_index in range(chars.shape[0]):
-        if row_index:
-            text.append("\n")
+        row = Text(no_wrap=True, overflow="crop", end="")
         row_chars = "".join(chars[row_index].tolist())
         ids = style_ids[row_index]
         cuts = [0, *(np.flatnonzero(ids[1:] != ids[:-1]) + 1).tolist(), len(ids)]
         for start, end in itertools.pairwise(cuts):
-            text.append(row_chars[start:end], parsed[int(ids[start])])
-    return text
+            row.append(row_chars[start:end], parsed[int(ids[start])])
+        rows.append(row)
+    return rows

@@ -9,7 +9,7 @@ import numpy as np
 from rich.text import Text
 from textual.screen import Screen
 
-from f1dash_tui.render.track_map import MapCar, MapLayer, draw_track_map
+from f1dash_tui.render.track_map import MapCar, MapLayer, track_map_rows
 from f1dash_tui.ui.labels import team_colour_of
 from f1dash_tui.ui.live_data import LiveData
 from f1dash_tui.ui.widgets.panel_status import show_status
@@ -86,8 +86,8 @@ class DashboardScreen(Screen[None]):
             paused=app.paused,
         )
 
-    def map_text(self, width: int, height: int, *, compare: bool = False) -> Text:
-        """The track map for this screen's size (cached by data versions and size)."""
+    def map_rows(self, width: int, height: int, *, compare: bool = False) -> list[Text]:
+        """The track map's rows for this size (cached by data versions and size)."""
         live = self.live
         versions = live.versions
         key = (
@@ -102,7 +102,7 @@ class DashboardScreen(Screen[None]):
         )
         return self.cached("map", key, lambda: self._draw_map(width, height, compare))
 
-    def _draw_map(self, width: int, height: int, compare: bool) -> Text:
+    def _draw_map(self, width: int, height: int, compare: bool) -> list[Text]:
         live = self.live
         layers: list[MapLayer] = []
         trail_x, trail_z = self.dash.trail()
@@ -148,7 +148,7 @@ class DashboardScreen(Screen[None]):
                 if index == live.selected_car:
                     style = "bold reverse"
                 cars.append(MapCar(index, x_m, z_m, style, label))
-        return draw_track_map(
+        return track_map_rows(
             width,
             height,
             layers,

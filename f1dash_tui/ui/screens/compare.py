@@ -152,6 +152,6 @@ class CompareScreen(DashboardScreen):
         if parts & {"car", "live", "reference"}:
             size = track_map.content_size
             if size.width > 2 and size.height > 2:
-                track_map.update(
-                    self.map_text(size.width, size.height, compare=True), layout=False
+                track_map.show_lines(
+                    self.map_rows(size.width, size.height, compare=True)
                 )

@@ -11,7 +11,7 @@ from textual.events import Resize
 from textual.widgets import Footer
 
 from f1dash_tui.ui.screens.base import DashboardScreen
-from f1dash_tui.ui.widgets.car_panel import CarPanel, car_panel_renderable
+from f1dash_tui.ui.widgets.car_panel import CarPanel, car_panel_lines
 from f1dash_tui.ui.widgets.panel_status import show_status
 from f1dash_tui.ui.widgets.session_header import SessionHeader
 from f1dash_tui.ui.widgets.timing_tower import TimingTower
@@ -40,8 +40,6 @@ class LiveScreen(DashboardScreen):
                 yield CarPanel(id="car-panel")
                 yield TrackMapView(id="track-map")
         yield Footer()
-
-    _car_panel_shape: tuple[int, int] | None = None
 
     def on_mount(self) -> None:
         """Titles and the first focus."""
@@ -96,7 +94,7 @@ class LiveScreen(DashboardScreen):
             content = self.cached(
                 "car",
                 key,
-                lambda: car_panel_renderable(
+                lambda: car_panel_lines(
                     live.selected_row,
                     live.car_state,
                     live.samples,
@@ -108,10 +106,9 @@ class LiveScreen(DashboardScreen):
                     packet_format=app.packet_format,
                 ),
             )
-            # The panel's height follows its lines: re-layout only when they change.
-            shape = (len(content.renderables), width)
-            panel.update(content, layout=shape != self._car_panel_shape)
-            self._car_panel_shape = shape
+            # The panel's height follows its lines: re-laid only when their count
+            # changes; otherwise only the rows that changed are repainted.
+            panel.show_lines(content)
         show_status(
             panel,
             app.pollers["live"].status,
@@ -124,8 +121,7 @@ class LiveScreen(DashboardScreen):
         if track_map.display and parts & {"live", "reference"}:
             size = track_map.content_size
             if size.width > 2 and size.height > 2:
-                # Fixed size (1fr): no layout pass needed for new content.
-                track_map.update(self.map_text(size.width, size.height), layout=False)
+                track_map.show_lines(self.map_rows(size.width, size.height))
         show_status(
             track_map,
             app.pollers["live"].status,

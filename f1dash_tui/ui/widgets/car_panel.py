@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-from rich.console import Group
+from typing import Any
+
 from rich.text import Text
-from textual.widgets import Static
 
 from f1dash_tui.render import formatting as fmt
 from f1dash_tui.render.palette import tyre_look
 from f1dash_tui.render.traces import SparkStyle, sparkline_by_distance
 from f1dash_tui.store.snapshots import CarSamples, CarState, TowerRow
 from f1dash_tui.ui import labels
+from f1dash_tui.ui.widgets.line_view import LineView
 
 MJ = 1_000_000.0
 
 
-def car_panel_renderable(
+def car_panel_lines(
     row: TowerRow | None,
     state: CarState | None,
     samples: CarSamples | None,
@@ -26,10 +27,10 @@ def car_panel_renderable(
     spark_style: SparkStyle = "block",
     compact: bool = False,
     packet_format: int | None = None,
-) -> Group:
-    """The panel's content for this car (pure; cached by the widget)."""
+) -> list[Text]:
+    """The panel's rows for this car, one Text a line (pure; cached by the screen)."""
     if row is None:
-        return Group(Text("no car selected: move with up/down or j/k, Enter selects"))
+        return [Text("no car selected: move with up/down or j/k, Enter selects")]
     title = Text()
     title.append("▌", style=labels.team_colour_of(packet_format, row.team_id))
     title.append(f"P{row.position} #{row.race_number} ", style="bold")
@@ -104,12 +105,12 @@ def car_panel_renderable(
         if compact:
             lines.append(Text(_tyre_line(state)))
         else:
-            lines.append(_tyre_table(state, units))
+            lines.extend(Text(line) for line in _tyre_table(state, units))
             lines.append(Text(_damage_line(state)))
-    return Group(*lines)
+    return lines
 
 
-def _tyre_table(state: CarState, units: str) -> Text:
+def _tyre_table(state: CarState, units: str) -> list[str]:
     """Per-corner temperatures and wear, as fixed-width lines (a Rich Table cost
     more to render than the rest of the panel together)."""
     degrees = "°F" if units == "imperial" else "°C"
@@ -131,7 +132,7 @@ def _tyre_table(state: CarState, units: str) -> Text:
     ):
         rl, rr, fl, fr = fmt.format_wheels(values)
         lines.append(f"{label:>9} {fl:>5} {fr:>5} {rl:>5} {rr:>5}")
-    return Text("\n".join(lines))
+    return lines
 
 
 def _tyre_line(state: CarState) -> str:
@@ -162,9 +163,13 @@ def _damage_line(state: CarState) -> str:
     )
 
 
-class CarPanel(Static):
-    """The selected car's values; rendered from snapshots by the screen."""
+class CarPanel(LineView):
+    """The selected car's values; rendered from snapshots by the screen. As tall as
+    its rows; only rows whose values changed are repainted."""
 
     DEFAULT_CSS = """
     CarPanel { height: auto; border: round $primary; padding: 0 1; }
     """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(auto_height=True, **kwargs)

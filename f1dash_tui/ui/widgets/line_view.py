@@ -1,0 +1,93 @@
+"""A widget that shows one line of Rich text per row and repaints only changed rows.
+
+The live panels change a few rows per poll (the cars' markers on the map, the
+sparklines and values of the car panel), but a ``Static`` re-renders all its content
+on every update: converting the map's ~30 braille rows and the car panel to Textual
+content took most of the main thread's time per poll (py-spy on benchmarks/tui.py:
+two thirds of it in the compositor re-rendering Statics). Here a row that compares
+equal to the one shown keeps its cached Strip and is not repainted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from rich.style import Style
+from rich.text import Text
+from textual.geometry import Region, Size
+from textual.strip import Strip
+from textual.widget import Widget
+
+
+class LineView(Widget):
+    """Rows of text set with ``show_lines``; each row one line, cropped to the width.
+
+    With ``auto_height`` the widget is as tall as its rows and re-lays the screen
+    only when their number changes; otherwise its size comes from the CSS and new
+    rows never need a layout pass.
+    """
+
+    def __init__(self, *, auto_height: bool = False, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.auto_height = auto_height
+        self._lines: list[Text] = []
+        self._strips: dict[int, Strip] = {}
+        self._strips_for: tuple[int, Style] | None = None
+        self._base_style = Style()
+
+    @property
+    def lines(self) -> list[Text]:
+        """The rows shown (for tests and screen readers)."""
+        return list(self._lines)
+
+    @property
+    def content(self) -> Text:
+        """All rows as one Text."""
+        return Text("\n").join(self._lines)
+
+    def show_lines(self, lines: Sequence[Text]) -> None:
+        """Show these rows, repainting only those that differ from the rows shown."""
+        old, new = self._lines, list(lines)
+        self._lines = new
+        if len(old) != len(new):
+            self._strips.clear()
+            self.refresh(layout=self.auto_height)
+            return
+        changed = [y for y, (a, b) in enumerate(zip(old, new, strict=True)) if a != b]
+        if not changed:
+            return
+        for y in changed:
+            self._strips.pop(y, None)
+        width = max(1, self.content_size.width)
+        self.refresh(*(Region(0, y, width, 1) for y in changed))
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        """As many rows as there are lines."""
+        return len(self._lines)
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        """Note the widget's base style (dims when stale), then draw the rows."""
+        self._base_style = self.rich_style
+        return super().render_lines(crop)
+
+    def render_line(self, y: int) -> Strip:
+        """One row as a Strip, built once per text, width and base style."""
+        width = self.content_size.width
+        key = (width, self._base_style)
+        if key != self._strips_for:
+            self._strips.clear()
+            self._strips_for = key
+        strip = self._strips.get(y)
+        if strip is None:
+            if y < len(self._lines):
+                segments = list(self._lines[y].render(self.app.console))
+                strip = (
+                    Strip(segments)
+                    .crop_extend(0, width, self._base_style)
+                    .apply_style(self._base_style)
+                )
+            else:
+                strip = Strip.blank(width, self._base_style)
+            self._strips[y] = strip
+        return strip
