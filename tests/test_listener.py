@@ -96,6 +96,23 @@ def test_busy_port_is_one_line_naming_port_and_fix() -> None:
     assert "listen_port" in message
 
 
+def test_an_address_not_on_this_machine_is_named_as_the_problem() -> None:
+    # 192.0.2.1 is TEST-NET-1 (RFC 5737): never an address of a real machine.
+    listener = UdpListener("192.0.2.1", 20777, queue.Queue(1))
+    try:
+        listener.start()
+    except ListenError as error:
+        message = str(error)
+    else:
+        listener.stop()
+        pytest.skip("this kernel binds non-local addresses (ip_nonlocal_bind=1)")
+    assert message == (
+        "cannot listen on UDP 192.0.2.1:20777: 192.0.2.1 is not an address of this "
+        "machine; give one of its addresses, or 0.0.0.0 for all, with --listen "
+        "HOST:PORT or [ingest] listen_host in the config file"
+    )
+
+
 def test_parse_listen_address() -> None:
     assert parse_listen_address("127.0.0.1:20778") == ("127.0.0.1", 20778)
     assert parse_listen_address(":20777") == ("0.0.0.0", 20777)

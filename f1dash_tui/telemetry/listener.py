@@ -56,6 +56,12 @@ def _listen_error(host: str, port: int, error: OSError) -> ListenError:
     )
     if error.errno == errno.EADDRINUSE:
         return ListenError(f"UDP port {port} on {host} is already in use; {how}")
+    if error.errno == errno.EADDRNOTAVAIL:
+        return ListenError(
+            f"cannot listen on UDP {host}:{port}: {host} is not an address of this "
+            "machine; give one of its addresses, or 0.0.0.0 for all, with --listen "
+            "HOST:PORT or [ingest] listen_host in the config file"
+        )
     reason = error.strerror or str(error)
     return ListenError(f"cannot listen on UDP {host}:{port} ({reason}); {how}")
 
