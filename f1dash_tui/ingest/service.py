@@ -54,13 +54,15 @@ def run_listener(
     *,
     status_stream: TextIO | None = None,
     stop_event: threading.Event | None = None,
-) -> None:
+) -> IngestStats | None:
     """Receive the game's UDP telemetry and write it to the configured store.
 
-    Runs until ``stop_event`` is set (or Ctrl-C). With ``status_stream`` (the CLI
-    passes stderr when it is a terminal) a one-line status is redrawn there.
-    Raises ListenError (port busy) or StoreError (store cannot be opened).
+    Runs until ``stop_event`` is set (or Ctrl-C); returns the final counters (None
+    if ingest never started). With ``status_stream`` (the CLI passes stderr when it
+    is a terminal) a one-line status is redrawn there. Raises ListenError (port
+    busy) or StoreError (store cannot be opened).
     """
+    stats: IngestStats | None = None
     stop = stop_event or threading.Event()
     ingest = settings.ingest
     store, reopen = _open_or_defer(settings)
@@ -105,6 +107,7 @@ def run_listener(
         finally:
             pipeline_store = pipeline.store if pipeline is not None else store
             pipeline_store.close()
+    return stats
 
 
 class _UnreachableStore:
