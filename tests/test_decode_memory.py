@@ -4,6 +4,7 @@ memory that a later chunk or batch writes to."""
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -81,3 +82,24 @@ def test_bytearray_and_memoryview_datagrams_decode_like_bytes(
     ]
     mixed[5] = memoryview(clip[5])
     _assert_same_tables(Decoder().decode(mixed).tables, as_bytes)
+
+
+def test_decoders_in_two_threads_keep_their_batches_apart(clip: list[bytes]) -> None:
+    """Each thread copies into its own scratch memory; column blocks are shared
+    through one pool, handed out under a lock only when no column refers to them."""
+    expected = _copy(Decoder().decode(clip))
+    kept: list[list[DecodedBatch]] = [[], []]
+
+    def work(slot: int) -> None:
+        for _ in range(4):
+            kept[slot].append(Decoder().decode(clip))
+
+    threads = [threading.Thread(target=work, args=(slot,)) for slot in (0, 1)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for batches in kept:
+        assert len(batches) == 4
+        for batch in batches:
+            _assert_same_tables(batch.tables, expected)
