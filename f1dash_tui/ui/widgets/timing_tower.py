@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from rich.segment import Segment
 from rich.style import Style
 from rich.text import Span, Text
 from textual.binding import Binding, BindingType
@@ -50,6 +51,9 @@ COLUMNS = (
 """Order of the cells from ``tower_cells``; 94 cells wide with all columns."""
 
 SELECTED_MARK = "▶"
+CELL_CACHE_MAX = 5000
+"""Rendered cells kept: 22 cars x 12 columns change a few cells a poll; 5,000 is
+minutes of racing, and the cache starts afresh when full."""
 
 
 def tower_cells(
@@ -206,6 +210,7 @@ class TimingTower(Widget, can_focus=True):
         self._shown: tuple[int, int, int | None, int | None] | None = None
         self._top = 0
         self._strips: dict[tuple[object, ...], Strip] = {}
+        self._cell_segments: dict[tuple[object, ...], list[Segment]] = {}
         self._base_style = Style()
 
     @property
@@ -234,6 +239,7 @@ class TimingTower(Widget, can_focus=True):
         overall_best = min(
             (r.best_lap_s for r in tower.rows if r.best_lap_s), default=None
         )
+        old_cells = self._cells
         self._cells = [
             tower_cells(
                 row,
@@ -245,10 +251,31 @@ class TimingTower(Widget, can_focus=True):
             for row, gaps in zip(tower.rows, ordered_gaps(tower.rows), strict=True)
         ]
         self.car_by_row = [row.car_index for row in tower.rows]
-        self._strips.clear()
         if self.cursor_row >= len(self._cells):
             self.cursor_row = max(0, len(self._cells) - 1)
-        self.refresh()
+        if len(old_cells) != len(self._cells):
+            self._strips.clear()
+            self.refresh()
+            return
+        # Repaint only the rows whose cells changed (a car that did not move and
+        # whose gap did not change keeps its line).
+        changed = {
+            index
+            for index, (old, new) in enumerate(zip(old_cells, self._cells, strict=True))
+            if old != new
+        }
+        if not changed:
+            return
+        for key in [key for key in self._strips if key[1] in changed]:
+            del self._strips[key]
+        width = max(1, self.content_size.width)
+        self.refresh(
+            *(
+                Region(0, index - self._top + 1, width, 1)
+                for index in sorted(changed)
+                if 0 <= index - self._top < self.content_size.height - 1
+            )
+        )
 
     def watch_cursor_row(self) -> None:
         """Redraw with the cursor on its new row."""
@@ -297,14 +324,14 @@ class TimingTower(Widget, can_focus=True):
         if strip is None:
             columns = visible_columns(width)
             if y == 0:
-                line = _title_line(columns)
+                segments = list(_title_line(columns).render(self.app.console))
             else:
-                line = tower_line(self._cells[row_index], columns)
+                segments = self._row_segments(self._cells[row_index], columns)
                 if is_cursor:
-                    line.stylize(
+                    cursor = (
                         Style(reverse=True) if self.has_focus else Style(underline=True)
                     )
-            segments = list(line.render(self.app.console))
+                    segments = list(Segment.apply_style(segments, post_style=cursor))
             strip = (
                 Strip(segments)
                 .crop_extend(0, width, self._base_style)
@@ -312,6 +339,34 @@ class TimingTower(Widget, can_focus=True):
             )
             self._strips[key] = strip
         return strip
+
+    def _row_segments(
+        self, cells: list[Text | str], columns: list[int]
+    ) -> list[Segment]:
+        """A row's segments from each cell's cached segments.
+
+        Most cells (name, tyre, lap times) are the same from poll to poll; only gaps
+        and a few others change, so a cell is laid out and rendered once and its
+        segments reused: Text.render of whole lines was ~6 ms of every poll.
+        """
+        segments: list[Segment] = []
+        cache = self._cell_segments
+        for index in columns:
+            cell = cells[index]
+            key = (
+                (index, cell)
+                if isinstance(cell, str)
+                else (index, cell.plain, cell.style, tuple(cell.spans))
+            )
+            cell_segments = cache.get(key)
+            if cell_segments is None:
+                if len(cache) > CELL_CACHE_MAX:
+                    cache.clear()
+                line = tower_line(cells, [index])
+                cell_segments = list(line.render(self.app.console))
+                cache[key] = cell_segments
+            segments.extend(cell_segments)
+        return list(Segment.simplify(segments))
 
     def on_focus(self) -> None:
         """The cursor shows reversed while the tower has focus."""
