@@ -54,13 +54,15 @@ def run_listener(
     *,
     status_stream: TextIO | None = None,
     stop_event: threading.Event | None = None,
+    on_listening: Callable[[], None] | None = None,
 ) -> IngestStats | None:
     """Receive the game's UDP telemetry and write it to the configured store.
 
     Runs until ``stop_event`` is set (or Ctrl-C); returns the final counters (None
-    if ingest never started). With ``status_stream`` (the CLI passes stderr when it
-    is a terminal) a one-line status is redrawn there. Raises ListenError (port
-    busy) or StoreError (store cannot be opened).
+    if ingest never started). ``on_listening`` is called once the port is bound.
+    With ``status_stream`` (the CLI passes stderr when it is a terminal) a one-line
+    status is redrawn there. Raises ListenError (port busy) or StoreError (store
+    cannot be opened).
     """
     stats: IngestStats | None = None
     stop = stop_event or threading.Event()
@@ -83,6 +85,8 @@ def run_listener(
             allowed_senders=ingest.allowed_senders,
         )
         listener.start()
+        if on_listening is not None:
+            on_listening()
         pipeline.start()
         _wait_with_status(stop, pipeline, status_stream)
     except KeyboardInterrupt:
