@@ -26,7 +26,10 @@ and, when every packet gives the same number of rows, ``rows_per_packet``. The
 decoder then adds the header columns and ``datagram_index`` by that index and
 casts every column to its contract dtype, filling columns a format does not send
 (NaN for floats, -1 for integers). One packet may feed several kinds: before 2021
-Car Status also yields ``car_damage`` rows.
+Car Status also yields ``car_damage`` rows. ``records`` lives in memory the decoder
+reuses for the next chunk, so a normaliser returns views of it or new arrays and
+keeps nothing; a unit conversion is returned as a ``Computed``, which the decoder
+evaluates straight into its output column.
 
 The default normalisers are written against the 2024+ field names and read only
 what is there (``field_or`` fills what a format lacks), so a format module
