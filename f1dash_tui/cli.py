@@ -88,8 +88,14 @@ class F1DashGroup(click.Group):
             )
         except click.exceptions.Abort:
             _fail("aborted", 1, debug)
+        except click.exceptions.NoArgsIsHelpError as error:
+            # A group run without its subcommand (`f1dash-tui config`): its help.
+            click.echo(error.ctx.get_help())
+            sys.exit(error.exit_code)
         except click.ClickException as error:
             message = error.format_message()
+            if isinstance(error, click.NoSuchOption) and error.ctx is not None:
+                message += _global_option_hint(error.option_name, error.ctx)
             if isinstance(error, click.UsageError):
                 command = error.ctx.command_path if error.ctx else PROG_NAME
                 message += f" (see '{command} --help')"
@@ -104,6 +110,22 @@ class F1DashGroup(click.Group):
         if not standalone_mode:
             return result
         sys.exit(result if isinstance(result, int) else 0)
+
+
+def _global_option_hint(option_name: str, ctx: click.Context) -> str:
+    """When an option of ``f1dash-tui`` itself was typed after a subcommand: where it
+    goes instead."""
+    root = ctx.find_root().command
+    is_global = any(
+        option_name in parameter.opts or option_name in parameter.secondary_opts
+        for parameter in root.params
+    )
+    if not is_global or ctx.parent is None:
+        return ""
+    return (
+        f" It is an option of {PROG_NAME} itself: put it before the subcommand "
+        f"({PROG_NAME} {option_name} ... {ctx.info_name} ...)"
+    )
 
 
 def _debug_first(arg_list: list[str]) -> list[str]:
@@ -399,10 +421,22 @@ def cli(
     }
     ctx.obj = CliState(config_path=config_path, debug=debug, options=options)
     if ctx.invoked_subcommand is None:
+        _need_terminal("the dashboard")
         settings = _prepare(ctx, connects_to_store=True)
         create_app = _part_function("f1dash_tui.ui.app", "create_app", "the dashboard")
         app = create_app(settings, store=None, source_label=_store_label(settings))
         app.run()
+
+
+def _need_terminal(what: str) -> None:
+    """CliError unless stdout is a terminal: a full-screen app piped into a file or
+    another program would write escape codes there and wait for keys forever."""
+    if not sys.stdout.isatty():
+        raise CliError(
+            f"{what} needs a terminal, and stdout is not one (it is piped or "
+            "redirected); run it in a terminal, or use `ingest`, `replay` or "
+            "`doctor` in scripts"
+        )
 
 
 def _store_label(settings: Settings) -> str:
@@ -437,6 +471,7 @@ def demo(ctx: click.Context, loop: bool, simulate: bool, speed: float) -> None:
     The capture (Melbourne 2026, 22 cars) is replayed at its recorded pace into a
     temporary SQLite store; quitting deletes it. Nothing is written elsewhere.
     """
+    _need_terminal("the demo")
     settings = _prepare(ctx, connects_to_store=False)
     from f1dash_tui.demo import run_demo
 
@@ -479,15 +514,26 @@ def ingest(
     run_listener = _part_function(
         "f1dash_tui.ingest.service", "run_listener", "UDP ingest"
     )
+    # The status line is redrawn in place on a terminal; a log file or a service
+    # manager gets the first and the last line only.
     status_stream = sys.stderr if sys.stderr.isatty() else None
-    if status_stream is not None:
+
+    def say_listening() -> None:
         click.echo(
             f"listening on UDP {_listen_label(settings)}, writing to "
             f"{_store_label(settings)}; Ctrl-C stops",
             err=True,
         )
+
     with _stop_on_signals() as stop_event:
-        run_listener(settings, status_stream=status_stream, stop_event=stop_event)
+        stats = run_listener(
+            settings,
+            status_stream=status_stream,
+            stop_event=stop_event,
+            on_listening=say_listening,
+        )
+    if status_stream is None and stats is not None:
+        click.echo(f"ingest stopped: {_stats_line(stats)}", err=True)
 
 
 def _listen_label(settings: Settings) -> str:
@@ -509,6 +555,21 @@ def _listen_options(
     return options, dict.fromkeys(options, "--listen")
 
 
+FORCE_OPTION = click.option(
+    "--force", is_flag=True, help="Overwrite FILE.pcap if it exists."
+)
+
+
+def _check_new_file(pcap_file: Path, force: bool) -> None:
+    """Refuse to overwrite a capture (a recording cannot be made again) unless told."""
+    if pcap_file.exists() and not force:
+        raise CliError(
+            f"{pcap_file} exists; give another file name, or --force to overwrite it"
+        )
+    if pcap_file.is_dir():
+        raise CliError(f"{pcap_file} is a folder, not a file")
+
+
 @cli.command(context_settings=CONTEXT_SETTINGS)
 @click.argument("pcap_file", metavar="FILE.pcap", type=click.Path(path_type=Path))
 @click.option(
@@ -525,14 +586,20 @@ def _listen_options(
     show_default="until Ctrl-C",
     help="Stop after this many seconds.",
 )
+@FORCE_OPTION
 @click.pass_context
 def record(
     ctx: click.Context,
     pcap_file: Path,
     listen: tuple[str, int] | None,
     duration: float | None,
+    force: bool,
 ) -> None:
-    """Record the game's UDP datagrams with their times to a pcap file."""
+    """Record the game's UDP datagrams with their times to a pcap file.
+
+    Refuses to overwrite an existing file unless --force is given.
+    """
+    _check_new_file(pcap_file, force)
     options, flags = _listen_options(listen)
     settings = _prepare(
         ctx, connects_to_store=False, extra_options=options, extra_flags=flags
@@ -554,7 +621,12 @@ def record(
         finally:
             if timer is not None:
                 timer.cancel()
-    click.echo(f"recorded {count} datagrams to {pcap_file}", err=True)
+    click.echo(f"recorded {count:,} datagrams to {pcap_file}", err=True)
+    if count == 0:
+        raise CliError(
+            f"nothing arrived on UDP {_listen_label(settings)}: is the game's UDP "
+            "telemetry on, and set to this machine's address and port?"
+        )
 
 
 @cli.command(context_settings=CONTEXT_SETTINGS)
@@ -572,7 +644,7 @@ def record(
 )
 @click.option(
     "--speed",
-    type=click.FloatRange(min=0, min_open=True),
+    type=click.FloatRange(min=0.01),
     default=1.0,
     help="Times the recorded pace.",
 )
@@ -612,8 +684,9 @@ def replay(
                 stop_event=stop_event,
                 capture_stats=capture_stats,
             )
-        click.echo(f"sent {count} datagrams to {host}:{port}", err=True)
+        click.echo(f"sent {count:,} datagrams to {host}:{port}", err=True)
         _warn_of_capture_loss(pcap_file, capture_stats)
+        _exit_if_interrupted(stop_event, "replay")
         return
     settings = _prepare(ctx, connects_to_store=True)
     open_store = _part_function("f1dash_tui.store", "open_store", "the store")
@@ -639,12 +712,29 @@ def replay(
         err=True,
     )
     _warn_of_capture_loss(pcap_file, capture_stats)
+    _exit_if_interrupted(stop_event, "replay")
+    if stats.packets_total == 0:
+        raise CliError(f"{pcap_file} holds no UDP datagrams: nothing was replayed")
+    if stats.bad_packets == stats.packets_total:
+        raise CliError(
+            f"none of the {stats.packets_total:,} datagrams in {pcap_file} is F1 "
+            "telemetry (see the bad counts above); is it a capture of the game's "
+            "UDP port?"
+        )
     if stats.spooled_rows:
         raise StoreError(
             f"the store failed ({stats.store_error or 'unreachable'}): "
             f"{stats.spooled_rows:,} rows are kept in the local spool and go in "
             "with the next ingest or replay into this store"
         )
+
+
+def _exit_if_interrupted(stop_event: threading.Event, what: str) -> None:
+    """Exit 130 (as a shell does for Ctrl-C) when the user stopped the work early:
+    the summary above says how far it got."""
+    if stop_event.is_set():
+        click.echo(f"{PROG_NAME}: {what} interrupted before the end", err=True)
+        sys.exit(130)
 
 
 def _warn_of_capture_loss(pcap_file: Path, capture_stats: Any) -> None:
@@ -705,9 +795,12 @@ def _check_capture(pcap_file: Path) -> None:
 )
 @click.option(
     "--speed",
-    type=click.FloatRange(min=0, min_open=True),
+    type=click.FloatRange(min=0.01),
     default=1.0,
     help="With --to-udp: times race pace (the store and pcap get it at once).",
+)
+@click.option(
+    "--force", is_flag=True, help="With --pcap: overwrite the file if it exists."
 )
 @click.pass_context
 def simulate(
@@ -721,6 +814,7 @@ def simulate(
     to_udp: tuple[str, int] | None,
     pcap_file: Path | None,
     speed: float,
+    force: bool,
 ) -> None:
     """Generate a synthetic race into the store, UDP or a pcap file.
 
@@ -728,6 +822,13 @@ def simulate(
     """
     if to_udp is not None and pcap_file is not None:
         raise click.UsageError("--to-udp and --pcap exclude each other")
+    if to_udp is None and _typed(ctx, "speed"):
+        raise click.UsageError(
+            "--speed paces --to-udp only; the store and a pcap file get the race "
+            "at once"
+        )
+    if pcap_file is not None:
+        _check_new_file(pcap_file, force)
     from f1dash_tui import simulate_feed
 
     request = simulate_feed.RaceRequest(
@@ -747,12 +848,12 @@ def simulate(
             count = simulate_feed.simulated_race_to_udp(
                 request, host, port, speed=speed, stop_event=stop_event
             )
-            click.echo(f"sent {count} datagrams to {host}:{port}", err=True)
+            click.echo(f"sent {count:,} datagrams to {host}:{port}", err=True)
         elif pcap_file is not None:
             count = simulate_feed.simulated_race_to_pcap(
                 request, pcap_file, stop_event=stop_event
             )
-            click.echo(f"wrote {count} datagrams to {pcap_file}", err=True)
+            click.echo(f"wrote {count:,} datagrams to {pcap_file}", err=True)
         else:
             open_store = _part_function("f1dash_tui.store", "open_store", "the store")
             store = open_store(settings.store)
@@ -770,6 +871,7 @@ def simulate(
                 f"simulated into {_store_label(settings)}: {_stats_line(stats)}",
                 err=True,
             )
+    _exit_if_interrupted(stop_event, "simulation")
 
 
 @cli.group(context_settings=CONTEXT_SETTINGS)

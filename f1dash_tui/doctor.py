@@ -60,7 +60,13 @@ class Report:
             for check in self.checks
         ]
         failed = sum(check.status == FAIL for check in self.checks)
-        lines.append("all good" if failed == 0 else f"{failed} problem(s) found")
+        warned = sum(check.status == WARN for check in self.checks)
+        if failed:
+            lines.append(f"{failed} problem(s) found")
+        elif warned:
+            lines.append(f"no problems; {warned} warning(s) above")
+        else:
+            lines.append("all good")
         return lines
 
 

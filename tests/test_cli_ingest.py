@@ -166,7 +166,7 @@ def test_record_what_replay_sends(
             timeout=120,
         )
         assert sent.returncode == 0, sent.stderr
-        assert f"sent {CAPTURE_DATAGRAMS} datagrams" in sent.stderr
+        assert f"sent {CAPTURE_DATAGRAMS:,} datagrams" in sent.stderr
         time.sleep(0.5)
         recorder.send_signal(signal.SIGTERM)
         _, recorder_stderr = recorder.communicate(timeout=30)
@@ -181,7 +181,7 @@ def test_record_what_replay_sends(
     # Loopback at 20x pace (~1,700 datagrams/s) loses nothing on an idle machine; allow
     # a sliver for a loaded CI runner, but what arrived must be the capture, in order.
     assert len(copied) >= 0.99 * CAPTURE_DATAGRAMS
-    assert f"recorded {len(copied)} datagrams" in recorder_stderr
+    assert f"recorded {len(copied):,} datagrams" in recorder_stderr
     iterator = iter(original)
     assert all(
         any(payload == candidate for candidate in iterator) for payload in copied

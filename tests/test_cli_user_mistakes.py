@@ -1,0 +1,206 @@
+"""What the command line does with the mistakes a new user makes: overwriting a
+recording, stopping a replay early, a capture of the wrong traffic, an option in the
+wrong place, a dashboard piped into a file. Each gets one clear line and an exit code
+a script can act on; nothing is lost or destroyed silently."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from f1dash_tui.cli import cli
+from f1dash_tui.telemetry.pcap import PcapWriter
+
+ERROR_PREFIX = "f1dash-tui: error: "
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """No F1DASH_* variables; config, data and state under tmp_path."""
+    for name in list(os.environ):
+        if name.startswith("F1DASH_"):
+            monkeypatch.delenv(name)
+    dirs = {
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+        "XDG_DATA_HOME": str(tmp_path / "data"),
+        "XDG_STATE_HOME": str(tmp_path / "state"),
+    }
+    for name, value in dirs.items():
+        monkeypatch.setenv(name, value)
+    return {**os.environ, **dirs}
+
+
+def run(args: list[str]) -> Result:
+    return CliRunner().invoke(cli, args)
+
+
+def script() -> str:
+    return str(Path(sys.executable).parent / "f1dash-tui")
+
+
+def free_udp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_record_refuses_to_overwrite_a_capture(tmp_path: Path, env: dict) -> None:
+    capture = tmp_path / "race.pcap"
+    capture.write_bytes(b"an earlier recording")
+    result = run(["record", str(capture), "--duration", "0.2"])
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"{ERROR_PREFIX}{capture} exists; give another file name, or --force to "
+        "overwrite it\n"
+    )
+    assert capture.read_bytes() == b"an earlier recording"
+
+
+def test_simulate_refuses_to_overwrite_a_capture(tmp_path: Path, env: dict) -> None:
+    capture = tmp_path / "sim.pcap"
+    capture.write_bytes(b"keep me")
+    result = run(["simulate", "--laps", "1", "--cars", "2", "--pcap", str(capture)])
+    assert result.exit_code == 1
+    assert f"{capture} exists; give another file name, or --force" in result.stderr
+    assert capture.read_bytes() == b"keep me"
+
+
+def test_record_of_nothing_fails_with_a_hint(tmp_path: Path, env: dict) -> None:
+    """--force overwrites; a recording that received nothing says what to check."""
+    capture = tmp_path / "race.pcap"
+    capture.write_bytes(b"old")
+    port = free_udp_port()
+    result = run(
+        [
+            "record",
+            str(capture),
+            "--listen",
+            f"127.0.0.1:{port}",
+            "--duration",
+            "0.3",
+            "--force",
+        ]
+    )
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        f"recorded 0 datagrams to {capture}",
+        f"{ERROR_PREFIX}nothing arrived on UDP 127.0.0.1:{port}: is the game's UDP "
+        "telemetry on, and set to this machine's address and port?",
+    ]
+    assert capture.stat().st_size == 24  # a valid, empty pcap: the file header only
+
+
+def test_replay_stopped_by_ctrl_c_exits_130(
+    melbourne_pcap: Path, tmp_path: Path, env: dict
+) -> None:
+    store_option = ["--sqlite-path", str(tmp_path / "s.sqlite3")]
+    replay = subprocess.Popen(
+        # The 21 s clip at its recorded pace.
+        [script(), *store_option, "replay", str(melbourne_pcap)],
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(2.0)
+    replay.send_signal(signal.SIGINT)
+    _, stderr = replay.communicate(timeout=60)
+    assert replay.returncode == 130, stderr
+    lines = stderr.splitlines()
+    assert lines[0].startswith(f"replayed {melbourne_pcap} into SQLite")
+    assert lines[1] == "f1dash-tui: replay interrupted before the end"
+
+
+def test_ingest_says_when_it_listens_and_stops_without_a_terminal(
+    tmp_path: Path, env: dict
+) -> None:
+    """Under nohup or a service manager stderr is a file: the first and last lines
+    still reach it (the redrawn status line needs a terminal)."""
+    port = free_udp_port()
+    store = tmp_path / "s.sqlite3"
+    listen_option = ["--listen", f"127.0.0.1:{port}"]
+    ingest = subprocess.Popen(
+        [script(), "--sqlite-path", str(store), "ingest", *listen_option],
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(2.5)
+    ingest.send_signal(signal.SIGINT)
+    _, stderr = ingest.communicate(timeout=60)
+    assert ingest.returncode == 0, stderr
+    lines = stderr.splitlines()
+    assert lines[0] == (
+        f"listening on UDP 127.0.0.1:{port}, writing to SQLite {store}; Ctrl-C stops"
+    )
+    assert lines[1].startswith("ingest stopped: ingest: 0 packets")
+    assert len(lines) == 2
+
+
+def test_a_capture_of_other_traffic_is_an_error(tmp_path: Path, env: dict) -> None:
+    capture = tmp_path / "junk.pcap"
+    with PcapWriter(capture) as writer:
+        for number in range(50):
+            writer.write(
+                1.0 + number / 60,
+                bytes(range(number % 7, number % 7 + 120)),  # not an F1 header
+                src=("10.0.0.2", 5000),
+                dst=("10.0.0.1", 20777),
+            )
+    result = run(
+        [
+            "--sqlite-path",
+            str(tmp_path / "s.sqlite3"),
+            "replay",
+            str(capture),
+            "--as-fast-as-possible",
+        ]
+    )
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[-1] == (
+        f"{ERROR_PREFIX}none of the 50 datagrams in {capture} is F1 telemetry (see "
+        "the bad counts above); is it a capture of the game's UDP port?"
+    )
+
+
+def test_a_group_without_its_subcommand_shows_its_help(env: dict) -> None:
+    result = run(["config"])
+    assert "Usage: f1dash-tui config [OPTIONS] COMMAND [ARGS]..." in result.stdout
+    assert "show" in result.stdout
+    assert "error" not in result.stderr
+
+
+def test_a_global_option_after_the_subcommand_says_where_it_goes(env: dict) -> None:
+    result = run(["ingest", "--sqlite-path", "x.sqlite3"])
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"{ERROR_PREFIX}No such option '--sqlite-path'. It is an option of "
+        "f1dash-tui itself: put it before the subcommand (f1dash-tui --sqlite-path "
+        "... ingest ...) (see 'f1dash-tui ingest --help')\n"
+    )
+    # An option nobody has gets no such hint.
+    assert "itself" not in run(["ingest", "--no-such-thing"]).stderr
+
+
+def test_the_dashboard_refuses_a_pipe(tmp_path: Path, env: dict) -> None:
+    """Under the test runner stdout is not a terminal, as in `f1dash-tui > file`."""
+    for args in ([], ["demo"]):
+        result = run(["--sqlite-path", str(tmp_path / "s.sqlite3"), *args])
+        assert result.exit_code == 1
+        assert result.stderr.startswith(ERROR_PREFIX)
+        assert "needs a terminal, and stdout is not one" in result.stderr
+        assert result.stderr.count("\n") == 1
+
+
+def test_simulate_speed_without_udp_is_refused(env: dict) -> None:
+    result = run(["simulate", "--speed", "3", "--pcap", "x.pcap"])
+    assert result.exit_code == 2
+    assert "--speed paces --to-udp only" in result.stderr
+    assert not Path("x.pcap").exists()
