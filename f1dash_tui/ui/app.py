@@ -158,6 +158,9 @@ class F1DashApp(App[None]):
         """For each new write seen: time from ingest receiving the newest packet to
         the widgets showing it (benchmark)."""
         self._last_shown_packet_unix_s: float | None = None
+        self.frames_on_screen: deque[tuple[float, int]] = deque(maxlen=100_000)
+        """(wall time, lap-data frame) each time a new tower frame has been drawn:
+        the benchmark matches them with the times ingest committed each frame."""
         slow = settings.ui.slow_poll_interval_s
         self.pollers: dict[str, Poller] = {
             "live": Poller(
@@ -212,11 +215,18 @@ class F1DashApp(App[None]):
         self._show(parts)
         self.refresh_seconds.append(time.perf_counter() - started)
         self.refresh_cpu_seconds.append(time.thread_time() - started_cpu)
+        if isinstance(message.payload, LiveFrame) and message.payload.tower:
+            self.call_after_refresh(self._mark_on_screen, message.payload.tower.frame)
         if isinstance(message.payload, LiveFrame) and message.payload.session:
             written = message.payload.session.last_packet_unix_s
             if written is not None and written != self._last_shown_packet_unix_s:
                 self._last_shown_packet_unix_s = written
                 self.packet_to_screen_s.append(time.time() - written)
+
+    def _mark_on_screen(self, frame: int) -> None:
+        """After the screen refresh that drew ``frame`` (for the benchmark)."""
+        if not self.frames_on_screen or self.frames_on_screen[-1][1] != frame:
+            self.frames_on_screen.append((time.time(), frame))
 
     def on_poll_failed(self, message: PollFailed) -> None:
         """Keep the last good data, show the error and when the next try is."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -148,6 +149,8 @@ class Poller:
         self._timer: Timer | None = None
         self._launched_monotonic = 0.0
         self.polls = 0
+        self.poll_seconds: deque[float] = deque(maxlen=10_000)
+        """Launch to result applied, per successful poll (benchmark)."""
 
     def start(self) -> None:
         """Poll now, then keep polling."""
@@ -225,6 +228,7 @@ class Poller:
             # poll a 0.54 s one), but always leave a fifth of it idle, so a query
             # slower than the interval never turns into back-to-back polling.
             elapsed_s = time.monotonic() - self._launched_monotonic
+            self.poll_seconds.append(elapsed_s)
             interval_s = self.interval_s()
             delay_s = max(interval_s / 5, interval_s - elapsed_s)
         else:
