@@ -460,7 +460,7 @@ class HeavyDBStore:
             if self.read_only and not existing & set(TABLES):
                 raise StoreError(
                     f"{where} holds no f1dash-tui store yet: start `f1dash-tui "
-                    "ingest` (or demo) with this store first"
+                    "ingest` (or replay or simulate) with this store first"
                 )
             if self.read_only or existing & set(TABLES):
                 return check_schema_version(None, where, how)

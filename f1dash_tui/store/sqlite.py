@@ -90,8 +90,8 @@ class SQLiteStore:
         if self.read_only:
             if not self.path.is_file():
                 raise StoreError(
-                    f"no store at {self.path}: start `f1dash-tui ingest` (or demo) "
-                    "first, or set store.sqlite_path"
+                    f"no store at {self.path}: start `f1dash-tui ingest` (or replay "
+                    "or simulate) with this store first, or set store.sqlite_path"
                 )
             target = f"file:{quote(str(self.path.resolve()))}?mode=ro"
         else:
