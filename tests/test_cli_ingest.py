@@ -6,6 +6,7 @@ import json
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -390,3 +391,44 @@ def test_replay_that_leaves_rows_in_the_spool_fails_and_says_where_they_are(
         "into this store"
     )
     assert list((tmp_path / "state").rglob("spool-*")), "no spool file on disk"
+
+
+def test_a_simulated_race_stays_synthetic_through_a_pcap(tmp_path: Path) -> None:
+    """The simulator tags its session UID; a replay of its pcap is marked synthetic
+    (and best laps keep its laps apart from real ones), the real clip is not."""
+    capture = tmp_path / "sim.pcap"
+    env = {"XDG_CONFIG_HOME": str(tmp_path / "config")}
+    simulated = CliRunner().invoke(
+        cli,
+        [
+            "simulate",
+            "--laps",
+            "1",
+            "--cars",
+            "2",
+            "--rate",
+            "10",
+            "--pcap",
+            str(capture),
+        ],
+        env=env,
+    )
+    assert simulated.exit_code == 0, simulated.stderr
+    store_path = tmp_path / "replayed.sqlite3"
+    replayed = CliRunner().invoke(
+        cli,
+        [
+            "--sqlite-path",
+            str(store_path),
+            "replay",
+            str(capture),
+            "--as-fast-as-possible",
+        ],
+        env=env,
+    )
+    assert replayed.exit_code == 0, replayed.stderr
+    with sqlite3.connect(store_path) as connection:
+        rows = connection.execute(
+            "SELECT source, is_synthetic FROM sessions"
+        ).fetchall()
+    assert rows == [(f"replay:{capture.name}", 1)]

@@ -55,6 +55,7 @@ from typing import Any
 import numpy as np
 
 from f1dash_tui.telemetry import enums
+from f1dash_tui.telemetry.simulator import is_synthetic_session
 
 log = logging.getLogger(__name__)
 
@@ -573,6 +574,12 @@ class SessionTracker:
         first, last = rows[0], rows[-1]
         if not state.started:
             state.started = True
+            # The simulator tags its sessions in the data (simulator.py), so a
+            # simulated race stays synthetic through a pcap file and a replay.
+            unsalted_uid = int(state.uid) ^ int(self.session_uid_salt)
+            synthetic = self.is_synthetic or is_synthetic_session(
+                unsalted_uid, int(session["network_game"][first])
+            )
             derived.sessions.append(
                 {
                     "session_uid": state.uid,
@@ -580,7 +587,7 @@ class SessionTracker:
                         recv_unix_s[session["datagram_index"][first]]
                     ),
                     "source": self.source,
-                    "is_synthetic": int(self.is_synthetic),
+                    "is_synthetic": int(synthetic),
                     "packet_format": int(session["packet_format"][first]),
                     "track_id": int(session["track_id"][first]),
                     "session_type": int(session["session_type"][first]),
