@@ -107,6 +107,27 @@ def test_first_poll_selects_the_leader_and_takes_the_trace() -> None:
     assert {"live", "car"} <= parts
 
 
+def test_a_poll_with_nothing_new_changes_no_version() -> None:
+    live = LiveData()
+    live.apply_live_frame(
+        _frame(100, 2, CarUpdate(UID, 0, 2, None, None, _samples(0, 2, [99, 100])))
+    )
+    versions = dict(live.versions)
+    # The store has not moved: same frame, no samples after frame 100.
+    parts, new_session = live.apply_live_frame(
+        _frame(100, 2, CarUpdate(UID, 0, 2, 100, None, _samples(0, 2, [])))
+    )
+    assert parts == set() and not new_session
+    assert dict(live.versions) == versions
+    assert live.samples is not None and live.samples.frame.tolist() == [99, 100]
+    # One frame later everything that depends on it is redrawn.
+    parts, _ = live.apply_live_frame(
+        _frame(101, 2, CarUpdate(UID, 0, 2, 100, None, _samples(0, 2, [101])))
+    )
+    assert {"live", "car"} <= parts
+    assert live.versions["live"] == versions["live"] + 1
+
+
 def test_newer_samples_are_appended() -> None:
     live = LiveData()
     live.apply_live_frame(

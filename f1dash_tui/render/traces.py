@@ -83,16 +83,15 @@ def sparkline_by_distance(
     sums = np.bincount(column, weights=data, minlength=width)
     counts = np.bincount(column, minlength=width)
     span = max(high - low, 1e-9)
-    out = []
-    for total, count in zip(sums, counts, strict=False):
-        if not count:
-            out.append(" ")
-            continue
-        level = (total / count - low) / span
-        out.append(
-            levels[int(np.clip(level * (len(levels) - 1) + 0.5, 0, len(levels) - 1))]
-        )
-    return "".join(out)
+    means = sums / np.maximum(counts, 1)
+    level = np.clip(
+        ((means - low) / span) * (len(levels) - 1) + 0.5, 0, len(levels) - 1
+    ).astype(int)
+    # One glyph per slice in one numpy pass (a Python loop over the slices was
+    # ~0.7 ms a sparkline, three per poll); slices with no samples stay blank.
+    glyphs = np.array(list(levels))[level]
+    glyphs[counts == 0] = " "
+    return "".join(glyphs.tolist())
 
 
 def monotonic_by_distance(samples: CarSamples) -> np.ndarray:

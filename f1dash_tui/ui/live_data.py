@@ -145,6 +145,11 @@ class LiveData:
     def apply_live_frame(self, frame: LiveFrame) -> tuple[set[str], bool]:
         """Take a live poll's snapshots; return the parts changed and whether the
         session is new (so the caller refreshes the per-session pollers)."""
+        if self._same_as_shown(frame):
+            # Nothing new since the last poll (ingest paused, a replay ended, or a
+            # poll faster than the writes): no version bump, so no panel repaints.
+            parts = self.apply_car(frame.car) if frame.car is not None else set()
+            return parts, False
         parts = {"live"}
         previous_uid = self.session_uid
         previous_frame = self.session.latest_frame if self.session else None
@@ -191,6 +196,17 @@ class LiveData:
             parts |= self.apply_car(frame.car)
         return parts, new_session
 
+    def _same_as_shown(self, frame: LiveFrame) -> bool:
+        """Whether the session, tower and positions are the ones already held."""
+        if frame.session is None or frame.session != self.session:
+            return False
+        if frame.tower != self.tower:
+            return False
+        held, new = self.positions, frame.positions
+        if held is None or new is None:
+            return held is new
+        return (held.session_uid, held.frame) == (new.session_uid, new.frame)
+
     def apply_car(self, update: CarUpdate) -> set[str]:
         """Append (or start) the selected car's trace and take its latest state."""
         held = self.samples
@@ -198,6 +214,15 @@ class LiveData:
             update.session_uid != self.session_uid
         ):
             return set()  # the user moved on while this poll ran
+        if (
+            update.after_frame is not None
+            and held is not None
+            and held.last_frame == update.after_frame
+            and not len(update.samples.frame)
+            and update.samples.replaces_after_frame is None
+            and update.state == self.car_state
+        ):
+            return set()  # no newer samples and the same state: nothing to redraw
         if update.after_frame is None:
             self.samples = update.samples
         elif held is not None and held.last_frame == update.after_frame:
