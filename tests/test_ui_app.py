@@ -116,6 +116,12 @@ async def wait_until(
     raise AssertionError("condition not met in time")
 
 
+def _screen_lines(app: F1DashApp) -> list[str]:
+    """The screen as the terminal would be sent it, one string a line."""
+    update = app.screen._compositor.render_full_update()
+    return ["".join(segment.text for segment in strip) for strip in update.strips]
+
+
 def _tower_names(app: F1DashApp) -> list[str]:
     table = app.screen.query_one(TimingTower)
     return [table.row_text(i)[2].lstrip("▌") for i in range(table.row_count)]
@@ -380,6 +386,18 @@ async def test_traces_grow_incrementally_while_the_store_is_fed(
             # What was pieced together equals one fetch of the whole lap.
             assert held.frame.tolist() == whole.frame.tolist()
             assert np.array_equal(held.speed_kph, whole.speed_kph, equal_nan=True)
+            # Panels repaint only the rows that changed: what the screen holds
+            # (a full composite of every widget's cached lines) is the newest data.
+            await pilot.pause()
+            screen = _screen_lines(app)
+            tower_widget = app.screen.query_one(TimingTower)
+            for index in range(tower_widget.row_count):
+                cells = [cell for cell in tower_widget.row_text(index) if cell]
+                name, gap = cells[2], cells[3]
+                assert any(name in line and gap in line for line in screen), name
+            state = app.live.car_state
+            assert state is not None and state.speed_kph is not None
+            assert any(f"Speed {state.speed_kph:.0f} km/h" in line for line in screen)
     finally:
         writer.close()
 
