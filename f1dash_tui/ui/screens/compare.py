@@ -9,7 +9,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.events import Resize
-from textual.widgets import Footer, Static
+from textual.widgets import Footer
 
 from f1dash_tui.render import formatting as fmt
 from f1dash_tui.render.traces import compare_plot, lap_delta
@@ -17,6 +17,7 @@ from f1dash_tui.store.snapshots import LapKey
 from f1dash_tui.ui.screens.base import DashboardScreen
 from f1dash_tui.ui.screens.reference_picker import ReferencePicker
 from f1dash_tui.ui.widgets.compare_view import ComparePlot
+from f1dash_tui.ui.widgets.line_view import LineView
 from f1dash_tui.ui.widgets.panel_status import show_status
 from f1dash_tui.ui.widgets.session_header import SessionHeader
 from f1dash_tui.ui.widgets.track_map_view import TrackMapView
@@ -36,7 +37,7 @@ class CompareScreen(DashboardScreen):
         with Horizontal(id="compare-body"):
             yield ComparePlot(id="compare-plot")
             with Vertical(id="compare-side"):
-                yield Static(id="compare-info")
+                yield LineView(auto_height=True, id="compare-info")
                 yield TrackMapView(id="compare-map")
         yield Footer()
 
@@ -140,7 +141,11 @@ class CompareScreen(DashboardScreen):
                     ),
                     layout=False,
                 )
-            self.query_one("#compare-info", Static).update(self.info_text())
+            # Re-laid out only when its number of lines changes (a Static's update
+            # re-lays the whole screen every poll).
+            self.query_one("#compare-info", LineView).show_lines(
+                list(self.info_text().split("\n"))
+            )
         show_status(
             plot,
             app.pollers["live"].status,
