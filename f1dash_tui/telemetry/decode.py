@@ -439,7 +439,7 @@ class _ColumnArena:
     Why: the 20x bench writes 288 MB of columns per call. One array per column
     (most under 4 MiB: 480,000 rows x 4 bytes) was mapped 4 KiB at a time,
     ~76,000 page faults, half of that bench's time; numpy asks for huge pages
-    for arrays of 4 MiB or more, which cut the faults to a few hundred. What
+    for arrays of 4 MiB or more, which cut the faults to ~900 per call. What
     remained was the kernel zeroing every new page (27% of the 20x bench, ~20%
     of the clip's 14 MB), which reusing a free block avoids (``_BlockPool``).
 
