@@ -156,7 +156,9 @@ def _densify(x_m: np.ndarray, z_m: np.ndarray, step_m: float) -> tuple[np.ndarra
     seg = np.where(seg > 200.0, 0.0, seg)
     pieces = np.maximum(1, np.ceil(seg / max(step_m, 1e-6)).astype(int))
     total = int(pieces.sum()) + 1
-    if total > 20 * len(x_m):
+    # Already dense (60 Hz samples ~1.5 m apart, the usual case), or a line so
+    # sparse that filling it would cost more than it shows: draw it as it is.
+    if total == len(x_m) or total > 20 * len(x_m):
         return x_m, z_m
     idx = np.repeat(np.arange(len(seg)), pieces)
     first_of_segment = np.repeat(np.cumsum(pieces) - pieces, pieces)
