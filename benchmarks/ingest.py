@@ -3,7 +3,7 @@ live UDP ingest at the game's pace.
 
     python benchmarks/ingest.py [--laps 44] [--minutes M] [--cars 22] [--rate 60]
                                 [--format 2026] [--live-seconds 20] [--batch-s 0.1]
-                                [--skip-replay] [--skip-live]
+                                [--skip-replay] [--skip-live] [--skip-stages]
 
 1. Replay: the simulator's race (default about one hour at Melbourne: 44 laps of
    ~81 s, 22 cars, 60 Hz) is written to a pcap file, then ``replay_to_store`` ingests
@@ -15,6 +15,12 @@ live UDP ingest at the game's pace.
    port; this process sends ``--live-seconds`` of the race to it at the recorded pace
    (60 Hz) and psutil reads the subprocess's CPU time over that window. Prints the
    CPU share of one core. Goal: under 5%.
+3. Stages: the same first ``--live-seconds``, cut into ``--batch-s`` batches, through
+   decode, the session logic and ``SQLiteStore.write_batch`` in one thread (no
+   socket, no queues), timed per stage; then each stored table's rows written in
+   20,000-row batches, timed per row. Prints where a live core's time goes, and
+   the real-time factor the SQLite writes alone allow a flat-out replay (rows per
+   race second x CPU time per row), which bounds what step 1 can reach.
 """
 
 from __future__ import annotations
@@ -30,11 +36,15 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
 import psutil
 
 from f1dash_tui.ingest.service import replay_to_store
+from f1dash_tui.ingest.session import SessionTracker
 from f1dash_tui.settings import IngestSettings, StoreSettings
 from f1dash_tui.store import open_store
+from f1dash_tui.store.schema import TABLES as STORE_TABLES
+from f1dash_tui.telemetry.decode import Decoder
 from f1dash_tui.telemetry.pcap import PcapWriter
 from f1dash_tui.telemetry.replay import send_udp
 from f1dash_tui.telemetry.simulator import SimulationOptions, simulate
@@ -165,6 +175,87 @@ def live_benchmark(args: argparse.Namespace, workdir: Path) -> None:
     )
 
 
+def stage_benchmark(args: argparse.Namespace, workdir: Path) -> None:
+    """Decode, session logic and SQLite writes of live-sized batches, per stage."""
+    race = list(
+        itertools.takewhile(
+            lambda item: item[0] <= args.live_seconds,
+            simulate(_options(args, 2)),
+        )
+    )
+    batches: list[list[bytes]] = [[]]
+    batch_start_s = race[0][0]
+    for session_time_s, datagram in race:
+        if session_time_s - batch_start_s >= args.batch_s and batches[-1]:
+            batches.append([])
+            batch_start_s = session_time_s
+        batches[-1].append(datagram)
+    store = open_store(StoreSettings(sqlite_path=workdir / "stages.sqlite3"))
+    decoder = Decoder()
+    tracker = SessionTracker(source="benchmark", is_synthetic=True)
+    spent_s = {"decode": 0.0, "session logic": 0.0, "SQLite write": 0.0}
+    written: dict[str, list[dict[str, np.ndarray]]] = {}
+    clock = time.thread_time
+    for datagrams in batches:
+        started = clock()
+        decoded = decoder.decode(datagrams)
+        decoded_at = clock()
+        processed = tracker.process(decoded.tables, np.full(len(datagrams), 0.0))
+        tables = {kind: t for kind, t in processed.items() if kind in STORE_TABLES}
+        processed_at = clock()
+        store.write_batch(tables)
+        spent_s["decode"] += decoded_at - started
+        spent_s["session logic"] += processed_at - decoded_at
+        spent_s["SQLite write"] += clock() - processed_at
+        for kind, columns in tables.items():
+            written.setdefault(kind, []).append(dict(columns))
+    store.close()
+    race_s = race[-1][0] - race[0][0]
+    shares = ", ".join(
+        f"{name} {1000 * cpu_s / len(batches):.2f} ms = {100 * cpu_s / race_s:.1f}%"
+        for name, cpu_s in spent_s.items()
+    )
+    print(
+        f"stages, {len(batches)} batches of <= {args.batch_s * 1000:.0f} ms over "
+        f"{race_s:.0f} s of race, one thread, CPU per batch and share of one core: "
+        f"{shares}; together {100 * sum(spent_s.values()) / race_s:.1f}%"
+    )
+    _write_cost_per_row(written, race_s, workdir)
+
+
+def _write_cost_per_row(
+    written: dict[str, list[dict[str, np.ndarray]]], race_s: float, workdir: Path
+) -> None:
+    """Each table's rows written alone in 20,000-row batches: CPU per row, and the
+    real-time factor the writes alone allow."""
+    store = open_store(StoreSettings(sqlite_path=workdir / "per-table.sqlite3"))
+    costs = []
+    total_cpu_per_race_s = 0.0
+    for kind, parts in sorted(written.items()):
+        columns = {
+            name: np.concatenate([part[name] for part in parts]) for name in parts[0]
+        }
+        rows = len(columns["session_uid"])
+        started = time.thread_time()
+        for first in range(0, rows, 20_000):
+            store.write_batch(
+                {kind: {n: a[first : first + 20_000] for n, a in columns.items()}}
+            )
+        cpu_s = time.thread_time() - started
+        total_cpu_per_race_s += cpu_s / race_s
+        if rows >= race_s:  # the tables written at least once a second
+            costs.append(
+                f"{kind} {rows / race_s:,.0f} rows/s x {1e6 * cpu_s / rows:.1f} us"
+            )
+    store.close()
+    print(
+        "SQLite write CPU per row (20,000-row batches): "
+        + ", ".join(costs)
+        + f"; {1000 * total_cpu_per_race_s:.1f} ms per race second, so the writes "
+        f"alone allow a flat-out replay {1 / total_cpu_per_race_s:,.0f}x real time"
+    )
+
+
 def _has_stats(store_path: Path) -> bool:
     if not store_path.exists():
         return False
@@ -199,11 +290,14 @@ def main() -> None:
     )
     parser.add_argument("--skip-replay", action="store_true")
     parser.add_argument("--skip-live", action="store_true")
+    parser.add_argument("--skip-stages", action="store_true")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="f1dash-bench-") as tmp:
         workdir = Path(tmp)
         if not args.skip_live:
             live_benchmark(args, workdir)
+        if not args.skip_stages:
+            stage_benchmark(args, workdir)
         if not args.skip_replay:
             replay_benchmark(args, workdir)
 
