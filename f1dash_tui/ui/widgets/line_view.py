@@ -10,14 +10,37 @@ equal to the one shown keeps its cached Strip and is not repainted.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
+from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual.geometry import Region, Size
 from textual.strip import Strip
 from textual.widget import Widget
+
+_SINGLE_CELL_TEXT = re.compile(r"[\x20-\x7e\u00b0\u2014\u2500-\u25ff\u2800-\u28ff]*")
+"""Text made only of characters one cell wide: ASCII, the degree sign, the dash, box
+drawing, blocks and shapes (sparklines, team bars, the cursor mark) and braille."""
+
+
+def line_strip(segments: list[Segment], width: int, base_style: Style) -> Strip:
+    """One line of segments as a Strip of exactly ``width`` cells on ``base_style``.
+
+    For text whose width is its length (the map's braille, the panels' figures) the
+    Strip is made in one step with its length given: crop_extend and apply_style
+    each made a new Strip (seven caches each) and measured the cell widths of every
+    braille character again.
+    """
+    plain = "".join(segment.text for segment in segments)
+    if len(plain) <= width and _SINGLE_CELL_TEXT.fullmatch(plain):
+        styled = list(Segment.apply_style(segments, base_style))
+        if len(plain) < width:
+            styled.append(Segment(" " * (width - len(plain)), base_style))
+        return Strip(styled, width)
+    return Strip(segments).crop_extend(0, width, base_style).apply_style(base_style)
 
 
 class LineView(Widget):
@@ -82,11 +105,7 @@ class LineView(Widget):
         if strip is None:
             if y < len(self._lines):
                 segments = list(self._lines[y].render(self.app.console))
-                strip = (
-                    Strip(segments)
-                    .crop_extend(0, width, self._base_style)
-                    .apply_style(self._base_style)
-                )
+                strip = line_strip(segments, width, self._base_style)
             else:
                 strip = Strip.blank(width, self._base_style)
             self._strips[y] = strip

@@ -21,6 +21,7 @@ from f1dash_tui.render.palette import tyre_look
 from f1dash_tui.store.snapshots import TimingTower as TimingTowerSnapshot
 from f1dash_tui.store.snapshots import TowerRow
 from f1dash_tui.ui import labels
+from f1dash_tui.ui.widgets.line_view import line_strip
 
 
 @dataclass(frozen=True)
@@ -332,11 +333,7 @@ class TimingTower(Widget, can_focus=True):
                         Style(reverse=True) if self.has_focus else Style(underline=True)
                     )
                     segments = list(Segment.apply_style(segments, post_style=cursor))
-            strip = (
-                Strip(segments)
-                .crop_extend(0, width, self._base_style)
-                .apply_style(self._base_style)
-            )
+            strip = line_strip(segments, width, self._base_style)
             self._strips[key] = strip
         return strip
 
