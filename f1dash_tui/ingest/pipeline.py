@@ -182,10 +182,12 @@ class IngestPipeline:
         self.queue: queue.Queue[Any] = queue.Queue(settings.queue_max_datagrams)
         self._batches: queue.Queue[Any] = queue.Queue(BATCH_QUEUE_MAX)
         self._decoder = Decoder()
+        known_sessions = _known_sessions(store)
         self._tracker = SessionTracker(
             source=source,
             is_synthetic=is_synthetic,
-            known_sessions=_known_sessions(store),
+            known_sessions=known_sessions,
+            stored_through=_stored_through(store, known_sessions),
             session_uid_salt=session_uid_salt,
         )
         self._reopen_store = reopen_store
@@ -733,6 +735,51 @@ def _known_sessions(store: Store) -> dict[int, tuple[int, int]]:
         log.warning("cannot read the store's sessions yet (%s)", error)
         return {}
     return {int(uid): (int(track), int(kind)) for uid, track, kind in rows}
+
+
+_RESUME_FRAME_COLUMNS = {
+    **dict.fromkeys(
+        (
+            "motion",
+            "lap_data",
+            "car_telemetry",
+            "car_status",
+            "car_damage",
+            "participants",
+            "session",
+            "event",
+            "final_classification",
+            "session_history",
+        ),
+        "overall_frame",
+    ),
+    "laps": "completed_frame",
+    "rewinds": "at_overall_frame",
+}
+"""Table -> its overall-frame column, for the tables ingest writes per session."""
+
+
+def _stored_through(store: Store, uids: Iterable[int]) -> dict[int, dict[str, int]]:
+    """Sessions already in the store: UID -> table -> the last overall frame stored.
+
+    Batches are written whole and in datagram order, so every row of a table up to
+    its last stored frame is there, and none after it; per table, because a frame's
+    packets can straddle two batches (one MAX per session and table, on an index
+    that starts with the session UID).
+    """
+    through: dict[int, dict[str, int]] = {}
+    try:
+        for uid in uids:
+            for table, column in _RESUME_FRAME_COLUMNS.items():
+                rows = store.fetch(
+                    f"SELECT MAX({column}) FROM {table} WHERE session_uid = ?", [uid]
+                )
+                if rows and rows[0][0] is not None:
+                    through.setdefault(uid, {})[table] = int(rows[0][0])
+    except StoreError as error:
+        log.warning("cannot read how far the store holds its sessions (%s)", error)
+        return {}
+    return through
 
 
 def feed(

@@ -25,6 +25,11 @@ The rules (issue 5):
 - Formats before 2023 send no overall frame (the decoder copies the frame): a monotonic
   one is synthesised per session, rising by one across a flashback.
 - The game sends nothing while paused, so time gaps never end a session.
+- A session already in the store (a capture replayed again, or again after Ctrl-C)
+  resumes: rows up to the overall frame the store holds of their table
+  (``stored_through``) are processed, so lap state is right, but not written again.
+  Only formats with a real overall frame (2023 on): the frame synthesised for older
+  formats restarts with ingest.
 - ``lap_number``/``lap_distance_m`` on car_telemetry and motion rows come from the same
   car's latest lap data at or before the row's overall frame (an as-of join), and
   ``world_position_x_m``/``_z_m`` on car_telemetry rows from its latest motion row
@@ -85,6 +90,9 @@ REWIND_DEDUPE_FRAMES = 120
 frame is the same flashback seen twice, not a second one."""
 
 FIRST_OVERALL_FRAME_FORMAT = 2023
+
+_FRAME_COLUMN_OF_DERIVED = {"laps": "completed_frame", "rewinds": "at_overall_frame"}
+"""The overall-frame column of derived tables that have one under another name."""
 """The first packetFormat whose header carries an overall frame identifier."""
 
 # Lap tags, as bits while accumulating and as names in laps.tags (schema order).
@@ -147,6 +155,8 @@ class IngestCounters:
     laps_from_history: int = 0
     rows_outside_car_arrays: int = 0
     """Rows whose car index is no car (Motion Ex while spectating: 255)."""
+    rows_already_stored: int = 0
+    """Rows of a resumed session that the store already held (not written again)."""
 
     def as_reasons(self) -> dict[str, int]:
         """Drop counts for ``ingest_stats.bad_by_reason``."""
@@ -179,6 +189,9 @@ class _SessionState:
     """Pre-2023: synthesised overall frame = frame + frame_offset."""
     last_rewind: tuple[int, int] | None = None
     """(to_frame, at_overall_frame) of the last rewind written."""
+    stored_through: dict[str, int] = field(default_factory=dict)
+    """Table -> the last overall frame the store already holds of this session:
+    rows up to it are not written again."""
     latest_session_time_s: float = 0.0
     # Per car (index = car index): lap data carried between batches.
     lap_number: np.ndarray = field(default_factory=lambda: np.full(MAX_CARS, -1, "i2"))
@@ -279,7 +292,9 @@ class SessionTracker:
     """Turns decoded batches into the tables to store (see the module docstring).
 
     ``known_sessions`` maps UIDs already in the store to (track_id, session_type), so
-    a restarted ingest continues those sessions without a second ``sessions`` row.
+    a restarted ingest continues those sessions without a second ``sessions`` row;
+    ``stored_through`` maps them to the last overall frame stored, so that rows the
+    store already has are not written twice.
     ``session_uid_salt`` (non-zero) is XOR-ed into every non-zero UID, making a
     replayed capture a new session.
     """
@@ -290,6 +305,7 @@ class SessionTracker:
         source: str,
         is_synthetic: bool = False,
         known_sessions: Mapping[int, tuple[int, int]] | None = None,
+        stored_through: Mapping[int, Mapping[str, int]] | None = None,
         session_uid_salt: int = 0,
     ) -> None:
         self.source = source
@@ -298,6 +314,8 @@ class SessionTracker:
         self.counters = IngestCounters()
         self._sessions: dict[int, _SessionState] = {}
         self.add_known_sessions(known_sessions or {})
+        for uid, frames in (stored_through or {}).items():
+            self._state(uid).stored_through = dict(frames)
         self.latest_session_uid = 0
 
     def add_known_sessions(self, known: Mapping[int, tuple[int, int]]) -> None:
@@ -360,8 +378,32 @@ class SessionTracker:
         ):
             if rows:
                 out[name] = _rows_to_columns(rows, dtypes)
+        for uid in uids.tolist():
+            self._skip_stored_rows(self._state(int(uid)), out)
         self.latest_session_uid = int(headers["session_uid"][-1])
         return out
+
+    def _skip_stored_rows(self, state: _SessionState, out: Tables) -> None:
+        """Leave out the rows of ``state``'s session the store already holds."""
+        if not state.stored_through:
+            return
+        if state.packet_format < FIRST_OVERALL_FRAME_FORMAT:
+            state.stored_through.clear()
+            return
+        for kind in list(out):
+            through = state.stored_through.get(kind)
+            columns = out[kind]
+            if through is None or "session_uid" not in columns:
+                continue
+            frames = columns[_FRAME_COLUMN_OF_DERIVED.get(kind, "overall_frame")]
+            stored = (columns["session_uid"] == state.uid) & (frames <= through)
+            if not stored.any():
+                continue
+            self.counters.rows_already_stored += int(stored.sum())
+            if stored.all():
+                del out[kind]
+            else:
+                out[kind] = {name: a[~stored] for name, a in columns.items()}
 
     def flush(self) -> Tables:
         """Write out every lap still waiting for its Session History row."""
@@ -369,7 +411,9 @@ class SessionTracker:
         for state in self._sessions.values():
             for pending in state.pending_laps:
                 pending.values["tags"] = tag_text(pending.values["tags"])
-                rows.append(pending.values)
+                through = state.stored_through.get("laps", -1)
+                if pending.values["completed_frame"] > through:
+                    rows.append(pending.values)
             state.pending_laps.clear()
         return {"laps": _rows_to_columns(rows, LAPS_DTYPES)} if rows else {}
 

@@ -1,0 +1,96 @@
+"""A capture replayed into a store that already holds its session resumes it: rows
+the store has are not written again, and a replay stopped part-way and started again
+ends with exactly what one whole replay stores. On both backends."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from f1dash_tui.ingest.service import replay_to_store
+from f1dash_tui.settings import StoreSettings
+from f1dash_tui.store import open_store
+from f1dash_tui.store.schema import TABLES
+from f1dash_tui.telemetry.pcap import read_pcap
+
+TABLES_WITH_ROWS = ("lap_data", "car_telemetry", "motion", "event", "laps")
+
+
+def row_counts(settings: StoreSettings) -> dict[str, int]:
+    store = open_store(settings, read_only=True)
+    try:
+        return {
+            table: int(store.fetch(f"SELECT COUNT(*) FROM {table}")[0][0])
+            for table in sorted(TABLES)
+            if table != "ingest_stats"  # one row per stats interval of each run
+        }
+    finally:
+        store.close()
+
+
+def distinct_lap_samples(settings: StoreSettings) -> int:
+    store = open_store(settings, read_only=True)
+    try:
+        rows = store.fetch(
+            "SELECT COUNT(*) FROM (SELECT DISTINCT session_uid, overall_frame, "
+            "car_index FROM lap_data) AS samples"
+        )
+    finally:
+        store.close()
+    return int(rows[0][0])
+
+
+def cut_capture(melbourne_pcap: Path, tmp_path: Path, datagrams: int) -> Path:
+    """The first ``datagrams`` whole records of the clip (a replay stopped there)."""
+    whole = list(read_pcap(melbourne_pcap))
+    end = 24 + sum(16 + 42 + len(d.payload) for d in whole[:datagrams])
+    cut = tmp_path / "first-part.pcap"
+    cut.write_bytes(melbourne_pcap.read_bytes()[:end])
+    return cut
+
+
+def replay(pcap: Path, settings: StoreSettings) -> None:
+    store = open_store(settings)
+    try:
+        stats = replay_to_store(pcap, store, speed=None)
+    finally:
+        store.close()
+    assert stats.spooled_rows == 0
+
+
+@pytest.fixture
+def once(
+    melbourne_pcap: Path, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, int]:
+    """Row counts of one whole replay of the clip into a fresh SQLite store."""
+    path = tmp_path_factory.mktemp("once") / "once.sqlite3"
+    settings = StoreSettings(kind="sqlite", sqlite_path=path)
+    replay(melbourne_pcap, settings)
+    return row_counts(settings)
+
+
+def test_replaying_the_same_capture_again_adds_nothing(
+    melbourne_pcap: Path, store_settings: StoreSettings, once: dict[str, int]
+) -> None:
+    replay(melbourne_pcap, store_settings)
+    assert row_counts(store_settings) == once
+    replay(melbourne_pcap, store_settings)
+    assert row_counts(store_settings) == once
+    # 22 cars at every frame of the clip, each once.
+    assert distinct_lap_samples(store_settings) == once["lap_data"]
+    assert all(once[table] > 0 for table in TABLES_WITH_ROWS), once
+
+
+def test_a_replay_stopped_part_way_resumes_where_the_store_ends(
+    melbourne_pcap: Path,
+    store_settings: StoreSettings,
+    once: dict[str, int],
+    tmp_path: Path,
+) -> None:
+    # 3,000 of the clip's 7,124 datagrams: before its lap change (laps come later).
+    replay(cut_capture(melbourne_pcap, tmp_path, 3000), store_settings)
+    part = row_counts(store_settings)
+    assert 0 < part["lap_data"] < once["lap_data"]
+    replay(melbourne_pcap, store_settings)
+    assert row_counts(store_settings) == once
