@@ -704,6 +704,7 @@ def replay(
                 source="replay",
                 settings=settings.ingest,
                 capture_stats=capture_stats,
+                status_stream=sys.stderr if sys.stderr.isatty() else None,
             )
     finally:
         store.close()
@@ -864,6 +865,7 @@ def simulate(
                     speed=None,
                     stop_event=stop_event,
                     ingest_settings=settings.ingest,
+                    status_stream=sys.stderr if sys.stderr.isatty() else None,
                 )
             finally:
                 store.close()

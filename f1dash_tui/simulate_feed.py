@@ -12,7 +12,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from f1dash_tui.errors import F1DashError
 from f1dash_tui.settings import IngestSettings
@@ -76,8 +76,10 @@ def simulated_race_into_store(
     session_uid_salt: int = 0,
     stop_event: threading.Event | None = None,
     ingest_settings: IngestSettings | None = None,
+    status_stream: TextIO | None = None,
 ) -> Any:
-    """Ingest a synthetic race into ``store``, paced by ``speed`` (None: at once)."""
+    """Ingest a synthetic race into ``store``, paced by ``speed`` (None: at once);
+    with ``status_stream`` (a terminal) a status line is redrawn meanwhile."""
     request = request or RaceRequest()
     service = _module("f1dash_tui.ingest.service", "the ingest service")
     return service.ingest_datagrams(
@@ -88,6 +90,7 @@ def simulated_race_into_store(
         session_uid_salt=session_uid_salt,
         stop_event=stop_event,
         settings=ingest_settings,
+        status_stream=status_stream,
     )
 
 

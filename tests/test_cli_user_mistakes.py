@@ -6,6 +6,8 @@ a script can act on; nothing is lost or destroyed silently."""
 from __future__ import annotations
 
 import os
+import pty
+import select
 import signal
 import socket
 import subprocess
@@ -204,3 +206,43 @@ def test_simulate_speed_without_udp_is_refused(env: dict) -> None:
     assert result.exit_code == 2
     assert "--speed paces --to-udp only" in result.stderr
     assert not Path("x.pcap").exists()
+
+
+def test_replay_at_a_terminal_redraws_a_status_line(
+    melbourne_pcap: Path, tmp_path: Path, env: dict
+) -> None:
+    """On a terminal a replay shows how far it is (one line redrawn in place), then
+    clears it for the summary; off a terminal (above) only the summary is printed."""
+    master, slave = pty.openpty()
+    replay_args = ["replay", str(melbourne_pcap), "--speed", "8"]  # 21 s in ~2.6 s
+    replay = subprocess.Popen(
+        [script(), "--sqlite-path", str(tmp_path / "s.sqlite3"), *replay_args],
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        env=env,
+        close_fds=True,
+    )
+    os.close(slave)
+    received = b""
+    try:
+        deadline = time.monotonic() + 60
+        while replay.poll() is None or select.select([master], [], [], 0)[0]:
+            if time.monotonic() > deadline:
+                break
+            if select.select([master], [], [], 0.2)[0]:
+                try:
+                    received += os.read(master, 65536)
+                except OSError:  # the child closed the terminal
+                    break
+    finally:
+        if replay.poll() is None:
+            replay.kill()
+        replay.wait()
+        os.close(master)
+    text = received.decode(errors="replace")
+    assert replay.returncode == 0, text
+    redraws = [part for part in text.split("\r") if part.startswith("ingest: ")]
+    assert len(redraws) >= 2, text  # ~5 redraws in 2.6 s
+    assert all("packets" in line and "pkt/s" in line for line in redraws)
+    assert f"replayed {melbourne_pcap} into SQLite" in text
