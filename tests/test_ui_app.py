@@ -28,6 +28,7 @@ from f1dash_tui.ui.screens.compare import CompareScreen
 from f1dash_tui.ui.screens.reference_picker import ReferencePicker
 from f1dash_tui.ui.widgets.car_panel import CarPanel
 from f1dash_tui.ui.widgets.compare_view import ComparePlot
+from f1dash_tui.ui.widgets.line_view import LineView
 from f1dash_tui.ui.widgets.session_header import SessionHeader
 from f1dash_tui.ui.widgets.timing_tower import TimingTower
 
@@ -226,6 +227,18 @@ async def test_picker_sets_the_reference_lap(melbourne_store: Path) -> None:
         assert isinstance(app.screen, CompareScreen)
         info = plain(app.screen.info_text())
         assert f"reference (picked): {second.driver_name}" in info
+        # The panel folds long lines (the delta's reason) instead of cutting them:
+        # every word of the text is on screen, at 160 and at 80 columns.
+        for size in (SIZE_LARGE, (80, 24)):
+            await pilot.resize_terminal(*size)
+            await pilot.pause()
+            await pilot.pause()
+            panel = app.screen.query_one("#compare-info", LineView)
+            shown = " ".join(line.plain for line in panel.lines).split()
+            assert shown == info.split(), size
+            assert all(
+                line.cell_len <= panel.content_size.width for line in panel.lines
+            )
 
 
 async def test_store_failure_shows_error_keeps_data_and_recovers(

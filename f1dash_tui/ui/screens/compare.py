@@ -37,7 +37,7 @@ class CompareScreen(DashboardScreen):
         with Horizontal(id="compare-body"):
             yield ComparePlot(id="compare-plot")
             with Vertical(id="compare-side"):
-                yield LineView(auto_height=True, id="compare-info")
+                yield LineView(auto_height=True, wrap=True, id="compare-info")
                 yield TrackMapView(id="compare-map")
         yield Footer()
 

@@ -172,4 +172,4 @@ class CarPanel(LineView):
     """
 
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(auto_height=True, **kwargs)
+        super().__init__(auto_height=True, wrap=True, **kwargs)

@@ -51,9 +51,15 @@ class LineView(Widget):
     rows never need a layout pass.
     """
 
-    def __init__(self, *, auto_height: bool = False, **kwargs: Any) -> None:
+    def __init__(
+        self, *, auto_height: bool = False, wrap: bool = False, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         self.auto_height = auto_height
+        self.wrap = wrap
+        """Fold lines longer than the width onto the next rows (as a Static does),
+        again whenever the width changes; without it long lines are cropped."""
+        self._source: list[Text] = []
         self._lines: list[Text] = []
         self._strips: dict[int, Strip] = {}
         self._strips_for: tuple[int, Style] | None = None
@@ -71,7 +77,28 @@ class LineView(Widget):
 
     def show_lines(self, lines: Sequence[Text]) -> None:
         """Show these rows, repainting only those that differ from the rows shown."""
-        old, new = self._lines, list(lines)
+        self._source = list(lines)
+        self._show(self._wrapped(self._source))
+
+    def on_resize(self) -> None:
+        """A new width folds long lines differently."""
+        if self.wrap and self._source:
+            self._show(self._wrapped(self._source))
+
+    def _wrapped(self, lines: list[Text]) -> list[Text]:
+        width = self.content_size.width
+        if not self.wrap or width <= 0:
+            return lines
+        folded: list[Text] = []
+        for line in lines:
+            if line.cell_len <= width:
+                folded.append(line)
+            else:
+                folded.extend(line.wrap(self.app.console, width))
+        return folded
+
+    def _show(self, new: list[Text]) -> None:
+        old = self._lines
         self._lines = new
         if len(old) != len(new):
             self._strips.clear()
