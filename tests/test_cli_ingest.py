@@ -84,6 +84,8 @@ def test_busy_port_is_one_line(clean_env: dict[str, str], tmp_path: Path) -> Non
     assert done.stderr.startswith("f1dash-tui: error: ")
     assert str(port) in done.stderr
     assert "Traceback" not in done.stderr
+    # The port is bound before the store opens: no new, empty store is left behind.
+    assert not (tmp_path / "s.sqlite3").exists()
 
 
 def test_replay_into_the_store(melbourne_pcap: Path, tmp_path: Path) -> None:

@@ -176,10 +176,15 @@ class IngestPipeline:
         reopen_store: Callable[[], Store] | None = None,
         extra_drop_counts: Callable[[], Mapping[str, int]] | None = None,
         stats_interval_s: float = STATS_INTERVAL_S,
+        datagram_queue: queue.Queue[Any] | None = None,
     ) -> None:
         self.store = store
         self.settings = settings
-        self.queue: queue.Queue[Any] = queue.Queue(settings.queue_max_datagrams)
+        self.queue: queue.Queue[Any] = (
+            queue.Queue(settings.queue_max_datagrams)
+            if datagram_queue is None
+            else datagram_queue
+        )
         self._batches: queue.Queue[Any] = queue.Queue(BATCH_QUEUE_MAX)
         self._decoder = Decoder()
         known_sessions = _known_sessions(store)

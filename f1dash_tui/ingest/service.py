@@ -69,8 +69,20 @@ def run_listener(
     stats: IngestStats | None = None
     stop = stop_event or threading.Event()
     ingest = settings.ingest
-    store, reopen = _open_or_defer(settings)
-    listener: UdpListener | None = None
+    received: queue.Queue[Any] = queue.Queue(ingest.queue_max_datagrams)
+    listener = UdpListener(
+        ingest.listen_host,
+        ingest.listen_port,
+        received,
+        allowed_senders=ingest.allowed_senders,
+    )
+    # Bind before the store opens: a busy port must not leave a new, empty store.
+    listener.bind()
+    try:
+        store, reopen = _open_or_defer(settings)
+    except BaseException:
+        listener.stop()
+        raise
     pipeline: IngestPipeline | None = None
     try:
         pipeline = IngestPipeline(
@@ -79,12 +91,7 @@ def run_listener(
             source="udp",
             reopen_store=reopen,
             extra_drop_counts=lambda: _listener_drops(listener),
-        )
-        listener = UdpListener(
-            ingest.listen_host,
-            ingest.listen_port,
-            pipeline.queue,
-            allowed_senders=ingest.allowed_senders,
+            datagram_queue=received,
         )
         listener.start()
         if on_listening is not None:
@@ -94,8 +101,7 @@ def run_listener(
     except KeyboardInterrupt:
         log.info("ingest interrupted")
     finally:
-        if listener is not None:
-            listener.stop()
+        listener.stop()
         try:
             if pipeline is not None and pipeline.running:
                 # Ctrl-C or the stop event: never wait on a failing store.

@@ -106,8 +106,11 @@ class UdpListener:
         host, port = self._socket.getsockname()[:2]
         return host, port
 
-    def start(self) -> None:
-        """Bind the socket (raising ``ListenError``) and start the receive thread."""
+    def bind(self) -> None:
+        """Bind the socket now (raising ``ListenError``); datagrams wait in the
+        kernel's receive buffer until ``start``. Idempotent."""
+        if self._socket is not None:
+            return
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
         sock = socket.socket(family, socket.SOCK_DGRAM)
         try:
@@ -125,6 +128,11 @@ class UdpListener:
             sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF),
         )
         self._socket = sock
+
+    def start(self) -> None:
+        """Bind the socket if not yet bound (raising ``ListenError``) and start the
+        receive thread."""
+        self.bind()
         self._stop.clear()
         self._thread = threading.Thread(
             target=self._receive_loop, name="udp-listener", daemon=True
