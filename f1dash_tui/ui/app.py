@@ -111,6 +111,8 @@ class F1DashApp(App[None]):
         Binding("minus", "faster", "Shorter poll interval", show=False),
         Binding("question_mark", "help", "Keys"),
         Binding("q", "quit", "Quit"),
+        # Engineers reach for Ctrl-C first; Textual would only say "press ctrl+q".
+        Binding("ctrl+c", "quit", "Quit", show=False),
     ]
 
     def run(self, *args: Any, **kwargs: Any) -> Any:

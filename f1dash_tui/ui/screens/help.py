@@ -12,6 +12,15 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from f1dash_tui.render import formatting as fmt
+
+TIME_LETTERS = (
+    (fmt.OVERALL_BEST.symbol, "fastest lap of anyone in the session (purple)"),
+    (fmt.PERSONAL_BEST.symbol, "the driver's own best lap (green)"),
+    (fmt.INVALID.symbol, "lap invalidated (track limits)"),
+)
+"""The letter after a lap time in the timing tower, so colour is not needed."""
+
 KEY_NAMES = {
     "question_mark": "?",
     "plus": "+",
@@ -39,6 +48,16 @@ def key_rows(
     return rows
 
 
+def time_letters_table() -> Table:
+    """What the letters after lap times in the tower mean."""
+    table = Table(box=None, show_header=True, header_style="bold")
+    table.add_column("after a lap time")
+    table.add_column("means")
+    for letter, meaning in TIME_LETTERS:
+        table.add_row(letter, meaning)
+    return table
+
+
 class HelpScreen(ModalScreen[None]):
     """Lists the keys; any of escape, ? or q closes it."""
 
@@ -49,7 +68,8 @@ class HelpScreen(ModalScreen[None]):
     HelpScreen { align: center middle; }
     HelpScreen > #help-scroll { width: 64; max-width: 95%; height: 90%;
         border: thick $accent; background: $surface; padding: 0 1; }
-    HelpScreen #help-keys { width: 100%; height: auto; }
+    HelpScreen #help-keys, HelpScreen #help-letters { width: 100%; height: auto; }
+    HelpScreen #help-letters { margin-top: 1; }
     """
 
     def __init__(self, sections: list[tuple[str, Iterable[BindingType]]]) -> None:
@@ -69,6 +89,7 @@ class HelpScreen(ModalScreen[None]):
                 "Keys (Esc closes, arrows scroll; Ctrl+P: every action)"
             )
             yield Static(table, id="help-keys")
+            yield Static(time_letters_table(), id="help-letters")
 
     def action_close(self) -> None:
         """Back to the dashboard."""
