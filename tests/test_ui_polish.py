@@ -8,12 +8,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import test_ui_app
 from test_ui_app import plain, wait_until
 
-from f1dash_tui.settings import Settings, StoreSettings
+from f1dash_tui.ingest.service import ingest_datagrams
+from f1dash_tui.settings import IngestSettings, Settings, StoreSettings
+from f1dash_tui.store import open_store
+from f1dash_tui.telemetry.simulator import SimulationOptions, simulate
 from f1dash_tui.ui.app import create_app
 from f1dash_tui.ui.screens.help import HelpScreen
+from f1dash_tui.ui.widgets.session_header import SessionHeader
 
 SIZE_LARGE = (160, 48)
 melbourne_store = test_ui_app.melbourne_store  # the module-scoped store fixture
@@ -52,3 +57,37 @@ async def test_help_lists_ctrl_c_and_explains_lap_time_letters(
         lines = shown.splitlines()
         assert any(line.split()[:1] == ["P"] and "anyone" in line for line in lines)
         assert any(line.split()[:1] == ["B"] and "own best" in line for line in lines)
+
+
+def _simulated_store(folder: Path, **options: int) -> Path:
+    """A store filled as `f1dash-tui simulate` fills it (the whole race, at once)."""
+    path = folder / "simulated.sqlite3"
+    store = open_store(StoreSettings(sqlite_path=path))
+    try:
+        ingest_datagrams(
+            simulate(SimulationOptions(**options)),
+            store,
+            speed=None,
+            is_synthetic=True,
+            settings=IngestSettings(spool_dir=folder / "spool"),
+        )
+    finally:
+        store.close()
+    return path
+
+
+@pytest.mark.parametrize("packet_format", [2025, 2026])
+async def test_header_counts_a_finished_one_lap_race_in_laps(
+    tmp_path: Path, packet_format: int
+) -> None:
+    # A 1-lap race every car has finished: the header says so in laps, never as the
+    # session clock ("1:58:27 left" in the 2025 format's Session packet).
+    path = _simulated_store(tmp_path, laps=1, cars=5, packet_format=packet_format)
+    app = create_app(_settings(path))
+    async with app.run_test(size=SIZE_LARGE) as pilot:
+        header = app.screen.query_one(SessionHeader)
+        await wait_until(pilot, lambda: "Race" in plain(header.render()))
+        await wait_until(pilot, lambda: app.live.tower is not None)
+        text = plain(header.render())
+        assert "lap 1/1 finished" in text, text
+        assert " left" not in text, text

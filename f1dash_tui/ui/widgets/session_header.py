@@ -12,6 +12,7 @@ from f1dash_tui.render.formatting import (
     format_temperature,
 )
 from f1dash_tui.store.snapshots import PipelineHealth, SessionInfo, TimingTower
+from f1dash_tui.telemetry import enums
 from f1dash_tui.ui import labels
 from f1dash_tui.ui.widgets.panel_status import STALE_AFTER_S, coarse_age
 
@@ -101,6 +102,31 @@ Piece = tuple[str, str]
 """A run of header text and its Rich style."""
 
 
+FINISHED_RESULT_STATUS = 3
+"""resultStatus 3: the car has taken the chequered flag."""
+
+
+def _progress(session: SessionInfo, tower: TimingTower | None) -> Piece:
+    """``lap 12/58`` for a race (``lap 58/58 finished`` once the leader is home),
+    else the session time left.
+
+    A race is counted in laps whatever its length: a 1-lap race's Session packet
+    still carries the session clock (2 h in the 2025 format), which says nothing
+    about how far the race is.
+    """
+    leader = tower.rows[0] if tower and tower.rows else None
+    total = session.total_laps or 0
+    race = session.session_type is not None and enums.is_race(
+        session.packet_format or labels.DEFAULT_PACKET_FORMAT, session.session_type
+    )
+    if leader is not None and leader.lap_number and total > 0 and (race or total > 1):
+        if leader.result_status == FINISHED_RESULT_STATUS:
+            # After the flag the lap counter runs one past the last lap.
+            return (f"lap {total}/{total} finished", "bold")
+        return (f"lap {min(leader.lap_number, total)}/{total}", "bold")
+    return (f"{format_clock(session.session_time_left_s)} left", "")
+
+
 def session_line(
     session: SessionInfo,
     tower: TimingTower | None,
@@ -121,11 +147,7 @@ def session_line(
     kind = labels.session_type_name(session.packet_format, session.session_type)
     air = format_temperature(session.air_temperature_c, units)
     track_temperature = format_temperature(session.track_temperature_c, units)
-    leader_lap = tower.rows[0].lap_number if tower and tower.rows else None
-    if session.total_laps and session.total_laps > 1 and leader_lap:
-        progress: Piece = (f"lap {leader_lap}/{session.total_laps}", "bold")
-    else:
-        progress = (f"{format_clock(session.session_time_left_s)} left", "")
+    progress = _progress(session, tower)
     safety_car = labels.SAFETY_CAR_TAG.get(session.safety_car_status, "")
     flag: list[Piece] = [(f"[{safety_car}]", "bold reverse")] if safety_car else []
     name: Piece = (track, "bold")
