@@ -147,6 +147,7 @@ class Poller:
         self.max_backoff_s = MAX_BACKOFF_S
         self.is_store_missing: Callable[[BaseException], bool] = lambda _: False
         self._timer: Timer | None = None
+        self._again_soon = False
         self._launched_monotonic = 0.0
         self.polls = 0
         self.poll_seconds: deque[float] = deque(maxlen=10_000)
@@ -158,7 +159,12 @@ class Poller:
 
     def poll_soon(self) -> None:
         """Poll as soon as the current poll (if any) finishes: the query changed."""
-        if not self.running and not self.paused:
+        if self.running:
+            # The running poll asked with the old query (at start-up the slow poll
+            # runs before the session's track is known: dropping this made lap
+            # compare wait a whole 5 s slow interval for its reference lap).
+            self._again_soon = True
+        elif not self.paused:
             self._schedule(0.0)
 
     def pause(self) -> None:
@@ -242,6 +248,9 @@ class Poller:
                     max(FIRST_BACKOFF_S, self.interval_s())
                     * 2 ** (self.status.failures - 1),
                 )
+        if ok and self._again_soon:
+            delay_s = 0.0
+        self._again_soon = False
         self.status.next_try_unix_s = now + delay_s
         if not self.paused:
             self._schedule(delay_s)
