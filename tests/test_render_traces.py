@@ -117,7 +117,27 @@ def test_lap_delta_says_why_when_the_laps_do_not_overlap() -> None:
     current = _lap(np.linspace(0, 1200, 100), np.full(100, 200.0))
     delta = traces.lap_delta(current, reference)
     assert delta.delta_s is None
-    assert delta.why == "reference covers 4,950-5,276 m; current lap at 1,200 m"
+    assert delta.why == (
+        "no delta before 4,950 m: the reference's stored trace covers only "
+        "4,950-5,276 m of its lap; current lap at 1,200 m"
+    )
+    # Well past the end of the reference's trace.
+    reference = _lap(np.linspace(1, 3000, 50), np.full(50, 200.0))
+    current = _lap(np.linspace(0, 5275, 100), np.full(100, 200.0))
+    why = traces.lap_delta(current, reference).why
+    assert why.startswith("no delta past 3,000 m: ")
+    assert "covers only 1-3,000 m" in why
+
+
+def test_lap_delta_at_the_line_when_the_reference_ends_a_frame_short() -> None:
+    # The simulator's laps: the reference's last sample is at 5,274 m, the current
+    # lap is at 5,275 m. Both at a constant 200 km/h from the line, so the same
+    # distance took the same time: a delta of 0, not "no delta".
+    reference = _lap(np.linspace(1, 5274, 50), np.full(50, 200.0))
+    current = _lap(np.linspace(1, 5275, 100), np.full(100, 200.0))
+    delta = traces.lap_delta(current, reference)
+    assert delta.delta_s is not None
+    assert abs(delta.delta_s) < 1e-3
 
 
 def test_lap_delta_over_the_overlap_of_mid_lap_laps() -> None:

@@ -91,3 +91,52 @@ async def test_header_counts_a_finished_one_lap_race_in_laps(
         text = plain(header.render())
         assert "lap 1/1 finished" in text, text
         assert " left" not in text, text
+
+
+async def test_a_poll_asked_for_while_running_runs_again_at_once(
+    melbourne_store: Path,
+) -> None:
+    # At start-up the slow poll (best laps) runs before the session's track is
+    # known; the live poll then asks for it again. That request must not be dropped,
+    # or lap compare says "no completed valid lap" for a whole 5 s slow interval
+    # while the Best laps screen lists laps a moment later.
+    app = create_app(_settings(melbourne_store))
+    async with app.run_test(size=SIZE_LARGE) as pilot:
+        await wait_until(pilot, lambda: bool(app.live.best_laps))
+        poller = app.pollers["slow"]
+        assert app.settings.ui.slow_poll_interval_s >= 1.0
+        poller.running = True  # as if a poll were in flight
+        poller.poll_soon()
+        poller.finished(ok=True)
+        assert poller.status.next_try_unix_s is not None
+        assert poller.status.next_try_unix_s - app.clock() < 0.1
+        await pilot.press("2")
+        await wait_until(pilot, lambda: app.live.reference is not None)
+        info = plain(app.screen.info_text())
+        best = app.live.best_laps[0]
+        assert f"reference (fastest): {best.driver_name} lap {best.key.lap_number}" in (
+            info
+        )
+
+
+async def test_compare_says_why_the_demo_reference_gives_no_delta(
+    melbourne_store: Path,
+) -> None:
+    # The bundled 21 s capture: every completed lap was recorded only over its
+    # last few hundred metres, so no delta can be had; the panel says why and how
+    # to pick another lap.
+    app = create_app(_settings(melbourne_store))
+    async with app.run_test(size=SIZE_LARGE) as pilot:
+        await pilot.press("2")
+        await wait_until(
+            pilot,
+            lambda: app.live.reference is not None and app.live.samples is not None,
+        )
+        reference = app.live.reference
+        assert reference is not None
+        first_m = float(reference.samples.lap_distance_m.min())
+        assert first_m > 1000  # recorded from mid-lap
+        info = " ".join(plain(app.screen.info_text()).split())
+        assert "the reference's stored trace covers only" in info, info
+        assert f"{first_m:,.0f}-" in info, info
+        assert "r: pick another reference lap" in info

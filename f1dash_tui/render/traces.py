@@ -126,6 +126,10 @@ def elapsed_by_distance(
     return np.concatenate(([start_s], start_s + np.cumsum(step_s)))
 
 
+END_TOLERANCE_M = 10.0
+"""How far past the reference's last sample the current lap may be and still get a
+delta (two frames at 20 Hz and 330 km/h)."""
+
 LINE_TOLERANCE_M = 100.0
 """A lap's first sample must be this close to the line for its times to count
 (at 60 Hz and 330 km/h a car covers 1.5 m a frame; 100 m is ~1 s of samples lost)."""
@@ -178,23 +182,38 @@ def lap_delta(current: CarSamples, reference: CarSamples) -> LapDelta:
     )
     at = float(cur_distance[-1])
     start = float(max(cur_distance[0], ref_distance[0]))
-    if start >= at or at > ref_distance[-1]:
+    # The last sample before the line can be a frame short of the lap's end (4.6 m
+    # at 20 Hz and 330 km/h): up to END_TOLERANCE_M past it, the reference is
+    # carried on at its last speed rather than giving no delta at all.
+    past_end_m = at - float(ref_distance[-1])
+    if start >= at or past_end_m > END_TOLERANCE_M:
+        ref_first, ref_last = float(ref_distance[0]), float(ref_distance[-1])
+        stored = (
+            f"the reference's stored trace covers only {ref_first:,.0f}-"
+            f"{ref_last:,.0f} m of its lap; current lap at {at:,.0f} m"
+        )
+        if at <= ref_first:
+            return LapDelta(None, why=f"no delta before {ref_first:,.0f} m: {stored}")
+        if at > ref_last:
+            return LapDelta(None, why=f"no delta past {ref_last:,.0f} m: {stored}")
         return LapDelta(
             None,
-            why=(
-                f"reference covers {ref_distance[0]:,.0f}-{ref_distance[-1]:,.0f} m; "
-                f"current lap at {at:,.0f} m"
-            ),
+            why=f"current lap's samples start at {cur_distance[0]:,.0f} m: {stored}",
         )
+    ref_last_mps = (
+        max(float(np.asarray(reference.speed_kph, float)[ref][-1]), 5.0) / 3.6
+    )
+    beyond_s = max(0.0, past_end_m) / ref_last_mps
     if start <= LINE_TOLERANCE_M:
         start = 0.0  # both timed from the line: the whole-lap delta
         current_s = float(cur_elapsed[-1])
-        reference_s = float(np.interp(at, ref_distance, ref_elapsed))
+        reference_s = float(np.interp(at, ref_distance, ref_elapsed)) + beyond_s
     else:
         current_s = float(cur_elapsed[-1] - np.interp(start, cur_distance, cur_elapsed))
         reference_s = float(
             np.interp(at, ref_distance, ref_elapsed)
             - np.interp(start, ref_distance, ref_elapsed)
+            + beyond_s
         )
     return LapDelta(current_s - reference_s, from_m=start)
 

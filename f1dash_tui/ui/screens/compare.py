@@ -87,6 +87,15 @@ class CompareScreen(DashboardScreen):
                 f"reference ({chosen}): {lap.driver_name} lap {lap.key.lap_number} "
                 f"{fmt.format_lap_time(lap.lap_time_s)}\n"
             )
+        elif live.session is None or live.best_laps_track_id != live.session.track_id:
+            # The best laps of this track have not been read yet: "none" would be
+            # a claim the Best laps screen contradicts a moment later.
+            text.append("reference: reading the best laps at this track…\n")
+        elif live.best_laps:
+            text.append(
+                f"reference: loading {live.best_laps[0].driver_name} lap "
+                f"{live.best_laps[0].key.lap_number} (fastest at this track)…\n"
+            )
         else:
             text.append("reference: no completed valid lap at this track yet\n")
         text.append("delta: ")
@@ -101,6 +110,8 @@ class CompareScreen(DashboardScreen):
         text.append(fmt.format_delta(delta.delta_s), style="bold")
         if delta.delta_s is None:
             text.append(f" ({delta.why})")
+            if "stored trace" in delta.why:
+                text.append("\nr: pick another reference lap")
         else:
             text.append(" (ahead)" if delta.delta_s < 0 else " (behind)")
             if delta.from_m > 0:
