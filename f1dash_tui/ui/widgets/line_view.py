@@ -91,7 +91,11 @@ class LineView(Widget):
             return lines
         folded: list[Text] = []
         for line in lines:
-            if line.cell_len <= width:
+            plain = line.plain
+            # Most lines are single-cell text shorter than the width: no need to
+            # measure each character's cells.
+            fits = len(plain) <= width and _SINGLE_CELL_TEXT.fullmatch(plain)
+            if fits or line.cell_len <= width:
                 folded.append(line)
             else:
                 folded.extend(line.wrap(self.app.console, width))
