@@ -160,3 +160,53 @@ def test_lap_delta_from_the_line_matches_the_whole_lap_delta() -> None:
     assert delta.from_m == 0.0
     assert delta.delta_s is not None
     assert abs(delta.delta_s - 2.0) < 1e-6
+
+
+def _two_laps() -> tuple[CarSamples, CarSamples]:
+    distance = np.linspace(0, 5000, 500)
+    reference = _lap(distance, 200 + 100 * np.sin(distance / 400))
+    current = _lap(distance[:250], 190 + 100 * np.sin(distance[:250] / 400))
+    return current, reference
+
+
+def test_compare_plot_without_colour_tells_the_laps_apart_by_marker() -> None:
+    # NO_COLOR: the reference is drawn in "x", the current lap in braille, and the
+    # legend shows each marker next to its lap's name.
+    current, reference = _two_laps()
+    text = traces.compare_plot(
+        current,
+        reference,
+        traces.METRICS[0],
+        80,
+        20,
+        track_length_m=5000,
+        colour=False,
+    )
+    legend = {}
+    for line in text.plain.splitlines():
+        words = line.rstrip(" │").split()
+        if words and words[-1] in ("reference", "current"):
+            legend[words[-1]] = words[-2]
+    assert set(legend["reference"]) == {"x"}
+    assert all("\u2800" <= ch <= "\u28ff" for ch in legend["current"])
+    plot_area = text.plain.split("current", 1)[1]
+    assert "x" in plot_area
+    assert any("\u2800" < ch <= "\u28ff" for ch in plot_area)
+
+
+def test_compare_plot_speed_in_imperial_units() -> None:
+    # 300 km/h = 186.4 mph: the axis says mph and its top is 360 km/h in mph.
+    current, reference = _two_laps()
+    text = traces.compare_plot(
+        current,
+        reference,
+        traces.METRICS[0],
+        80,
+        20,
+        track_length_m=5000,
+        colour=False,
+        units="imperial",
+    )
+    assert "Speed (mph)" in text.plain
+    assert "km/h" not in text.plain
+    assert "223.7" in text.plain  # 360 / 1.609344

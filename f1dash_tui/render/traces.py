@@ -13,6 +13,7 @@ import numpy as np
 import plotext
 from rich.text import Text
 
+from f1dash_tui.render.formatting import KPH_PER_MPH
 from f1dash_tui.store.snapshots import CarSamples
 
 
@@ -230,6 +231,9 @@ def _downsample(
 
 PlotMarker = Literal["braille", "hd", "dot"]
 
+NO_COLOR_REFERENCE_MARKER = "x"
+"""The reference lap's marker when colour is off (ASCII: any terminal has it)."""
+
 
 def compare_plot(
     current: CarSamples | None,
@@ -241,6 +245,7 @@ def compare_plot(
     track_length_m: float,
     marker: PlotMarker = "braille",
     colour: bool = True,
+    units: str = "metric",
 ) -> Text:
     """Current and reference laps of one metric against lap distance (plotext).
 
@@ -252,10 +257,16 @@ def compare_plot(
     plotext.plotsize(width, height)
     plotext.theme("pro" if colour else "clear")
     plotext_marker = "." if marker == "dot" else marker
+    # Without colour the two laps would differ only in grey shade: the reference
+    # is drawn with its own ASCII letter (shown in the legend too).
+    reference_marker = plotext_marker if colour else NO_COLOR_REFERENCE_MARKER
     x_limit = track_length_m if track_length_m > 0 else None
-    for label, samples, plot_colour in (
-        ("reference", reference, "cyan"),
-        ("current", current, "orange"),
+    speed_imperial = metric.key == "speed_kph" and units == "imperial"
+    scale = 1 / KPH_PER_MPH if speed_imperial else 1.0
+    unit = "mph" if speed_imperial else metric.unit
+    for label, samples, plot_colour, lap_marker in (
+        ("reference", reference, "cyan", reference_marker),
+        ("current", current, "orange", plotext_marker),
     ):
         if samples is None:
             continue
@@ -263,13 +274,13 @@ def compare_plot(
         if len(order) < 2:
             continue
         distance = np.asarray(samples.lap_distance_m, float)[order]
-        values = np.asarray(getattr(samples, metric.key), float)[order]
+        values = np.asarray(getattr(samples, metric.key), float)[order] * scale
         xs, ys = _downsample(distance, values, width * 2)
-        plotext.plot(xs, ys, marker=plotext_marker, label=label, color=plot_colour)
+        plotext.plot(xs, ys, marker=lap_marker, label=label, color=plot_colour)
     if x_limit:
         plotext.xlim(0, x_limit)
-    plotext.ylim(metric.low, metric.high)
+    plotext.ylim(metric.low * scale, metric.high * scale)
     plotext.xlabel("lap distance (m)")
-    plotext.title(f"{metric.label}" + (f" ({metric.unit})" if metric.unit else ""))
+    plotext.title(f"{metric.label}" + (f" ({unit})" if unit else ""))
     built = plotext.build()
     return Text.from_ansi(built, no_wrap=True)

@@ -148,6 +148,7 @@ class CompareScreen(DashboardScreen):
                             track_length_m=float(track_length or 0),
                             marker=app.plot_marker,
                             colour=not app.no_color,
+                            units=app.settings.ui.units,
                         ),
                     ),
                     layout=False,
