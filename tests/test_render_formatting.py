@@ -63,3 +63,15 @@ def test_lap_states_carry_a_letter_not_only_a_colour() -> None:
 def test_penalties() -> None:
     assert fmt.format_penalties(0, 0) == ""
     assert fmt.format_penalties(5, 2) == "+5s W2"
+
+
+def test_fuel_and_event_speeds_in_imperial_units() -> None:
+    # 1 lb = 0.45359237 kg exactly; 1 mph = 1.609344 km/h exactly.
+    assert fmt.format_fuel(10.0) == "10.0 kg"
+    assert fmt.format_fuel(10.0, "imperial") == "22.0 lb"
+    assert fmt.format_fuel(None, "imperial") == fmt.MISSING
+    assert fmt.speeds_in_units("299.1 km/h", "imperial") == "185.9 mph"
+    assert fmt.speeds_in_units("299.1 km/h") == "299.1 km/h"
+    assert fmt.speeds_in_units("+5 s, track limits", "imperial") == (
+        "+5 s, track limits"
+    )

@@ -6,18 +6,21 @@ fixture of test_ui_app), so every value shown comes from the real pipeline.
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import pytest
 import test_ui_app
 from test_ui_app import plain, wait_until
+from textual.widgets import DataTable
 
 from f1dash_tui.ingest.service import ingest_datagrams
-from f1dash_tui.settings import IngestSettings, Settings, StoreSettings
+from f1dash_tui.settings import IngestSettings, Settings, StoreSettings, UISettings
 from f1dash_tui.store import open_store
 from f1dash_tui.telemetry.simulator import SimulationOptions, simulate
 from f1dash_tui.ui.app import create_app
 from f1dash_tui.ui.screens.help import HelpScreen
+from f1dash_tui.ui.widgets.car_panel import CarPanel
 from f1dash_tui.ui.widgets.session_header import SessionHeader
 
 SIZE_LARGE = (160, 48)
@@ -140,3 +143,49 @@ async def test_compare_says_why_the_demo_reference_gives_no_delta(
         assert "the reference's stored trace covers only" in info, info
         assert f"{first_m:,.0f}-" in info, info
         assert "r: pick another reference lap" in info
+
+
+async def test_imperial_units_reach_events_and_fuel(melbourne_store: Path) -> None:
+    # F1DASH_UI_UNITS=imperial: the speed-trap events the capture holds are shown
+    # in mph (km/h / 1.609344) and the car panel's fuel in lb, nothing in km/h or kg.
+    with sqlite3.connect(melbourne_store) as db:
+        trap_kph = [
+            row[0]
+            for row in db.execute(
+                "SELECT speed_kph FROM event WHERE event_code = 'SPTP' ORDER BY rowid"
+            )
+        ]
+    assert trap_kph  # the capture has speed traps
+    settings = Settings(
+        store=StoreSettings(sqlite_path=melbourne_store),
+        ui=UISettings(units="imperial"),
+    )
+    app = create_app(settings)
+    async with app.run_test(size=SIZE_LARGE) as pilot:
+        await wait_until(
+            pilot,
+            lambda: (
+                app.live.car_state is not None
+                and app.live.car_state.fuel_in_tank_kg is not None
+            ),
+        )
+        panel = " ".join(line.plain for line in app.screen.query_one(CarPanel).lines)
+        fuel_lb = app.live.car_state.fuel_in_tank_kg * 2.2046226218
+        assert f"{fuel_lb:.1f} lb" in panel, panel
+        assert " kg" not in panel
+        await pilot.press("4")
+        table = app.screen.query_one(DataTable)
+        await wait_until(pilot, lambda: table.row_count > 0)
+        cells = [
+            str(cell)
+            for row in range(table.row_count)
+            for cell in table.get_row_at(row)
+        ]
+        assert not any("km/h" in cell for cell in cells)
+        shown_mph = [
+            float(cell[: -len(" mph")]) for cell in cells if cell.endswith(" mph")
+        ]
+        assert len(shown_mph) == len(trap_kph)
+        # The store's detail text holds km/h to 0.1 (0.03 mph): within 0.1 mph.
+        for mph, kph in zip(shown_mph, trap_kph, strict=True):
+            assert abs(mph - kph / 1.609344) < 0.1, (mph, kph)

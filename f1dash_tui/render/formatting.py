@@ -7,12 +7,15 @@ missing value, so table columns never jump when data arrives.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 
 MISSING = "—"
 """What a cell shows when the store has no value for it."""
 
 KPH_PER_MPH = 1.609344
+LB_PER_KG = 2.2046226218
+_KPH_IN_TEXT = re.compile(r"(\d+(?:\.\d+)?) km/h")
 
 
 def _is_missing(value: float | None) -> bool:
@@ -90,6 +93,24 @@ def format_speed(speed_kph: float | None, units: str = "metric") -> str:
 def speed_in_units(speed_kph: float, units: str = "metric") -> float:
     """A speed converted from km/h to the user's units."""
     return speed_kph / KPH_PER_MPH if units == "imperial" else speed_kph
+
+
+def format_fuel(fuel_kg: float | None, units: str = "metric") -> str:
+    """Fuel mass in the user's units: ``12.3 kg`` or ``27.1 lb``."""
+    if _is_missing(fuel_kg) or fuel_kg is None:
+        return MISSING
+    if units == "imperial":
+        return f"{fuel_kg * LB_PER_KG:.1f} lb"
+    return f"{fuel_kg:.1f} kg"
+
+
+def speeds_in_units(text: str, units: str = "metric") -> str:
+    """Text with every ``N km/h`` in it (event details) in the user's units."""
+    if units != "imperial":
+        return text
+    return _KPH_IN_TEXT.sub(
+        lambda match: f"{float(match.group(1)) / KPH_PER_MPH:.1f} mph", text
+    )
 
 
 def format_temperature(celsius: float | None, units: str = "metric") -> str:

@@ -61,7 +61,7 @@ class EventsScreen(DashboardScreen):
                     f"{event.event_code} {enums.event_name(event.event_code)}",
                     event.driver_name or "",
                     event.other_driver_name or "",
-                    event.detail,
+                    fmt.speeds_in_units(event.detail, self.dash.settings.ui.units),
                 )
             self._shown = len(events)
         app = self.dash

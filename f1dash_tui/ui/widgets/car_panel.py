@@ -86,9 +86,7 @@ def car_panel_lines(
             if state.ers_store_energy_j is None
             else f"{state.ers_store_energy_j / MJ:.2f} MJ"
         )
-        fuel = (
-            "—" if state.fuel_in_tank_kg is None else f"{state.fuel_in_tank_kg:.1f} kg"
-        )
+        fuel = fmt.format_fuel(state.fuel_in_tank_kg, units)
         laps_left = (
             ""
             if state.fuel_remaining_laps is None
