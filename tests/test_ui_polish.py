@@ -6,17 +6,22 @@ fixture of test_ui_app), so every value shown comes from the real pipeline.
 
 from __future__ import annotations
 
+import io
 import sqlite3
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
 import test_ui_app
+from rich.console import Console
 from test_ui_app import plain, wait_until
 from textual.widgets import DataTable
+from textual.widgets._footer import FooterKey
 
 from f1dash_tui.ingest.service import ingest_datagrams
 from f1dash_tui.settings import IngestSettings, Settings, StoreSettings, UISettings
 from f1dash_tui.store import open_store
+from f1dash_tui.telemetry.pcap import read_pcap
 from f1dash_tui.telemetry.simulator import SimulationOptions, simulate
 from f1dash_tui.ui.app import create_app
 from f1dash_tui.ui.screens.help import HelpScreen
@@ -189,3 +194,89 @@ async def test_imperial_units_reach_events_and_fuel(melbourne_store: Path) -> No
         # The store's detail text holds km/h to 0.1 (0.03 mph): within 0.1 mph.
         for mph, kph in zip(shown_mph, trap_kph, strict=True):
             assert abs(mph - kph / 1.609344) < 0.1, (mph, kph)
+
+
+def _screen_text(app: object) -> str:
+    """What the terminal shows, as plain text."""
+    width = app.size.width  # type: ignore[attr-defined]
+    update = app.screen._compositor.render_update(full=True)  # type: ignore[attr-defined]
+    console = Console(width=width, file=io.StringIO(), color_system=None)
+    with console.capture() as capture:
+        console.print(update)
+    return capture.get()
+
+
+@pytest.mark.parametrize("size", [(80, 24), (60, 20)])
+async def test_footer_keeps_keys_and_quit_whole_on_every_screen(
+    melbourne_store: Path, size: tuple[int, int]
+) -> None:
+    app = create_app(_settings(melbourne_store))
+    async with app.run_test(size=size) as pilot:
+        for screen_key in "1234":
+            await pilot.press(screen_key)
+            await pilot.pause(0.1)
+            keys = sorted(
+                (key.region.x, key.region.right, key.key)
+                for key in app.screen.query(FooterKey)
+                if key.display and key.region.width > 0
+            )
+            shown = {key for _, _, key in keys}
+            assert {"question_mark", "q"} <= shown, (size, screen_key, keys)
+            assert all(right <= size[0] for _, right, _ in keys), keys
+            # No key drawn over another (the palette hint covered "q Quit").
+            for (_, right, _), (left, _, _) in pairwise(keys):
+                assert right <= left, (size, screen_key, keys)
+            footer = _screen_text(app).splitlines()[size[1] - 1]
+            assert "? Keys" in footer and "q Quit" in footer, footer
+
+
+async def test_best_laps_fit_80_columns_with_every_sector(
+    melbourne_store: Path,
+) -> None:
+    with sqlite3.connect(melbourne_store) as db:
+        sector3_s = [
+            row[0]
+            for row in db.execute(
+                "SELECT sector3_s FROM laps WHERE is_valid = 1 AND lap_time_s > 0 "
+                "ORDER BY lap_time_s LIMIT 5"
+            )
+        ]
+    assert sector3_s
+    app = create_app(_settings(melbourne_store))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("3")
+        table = app.screen.query_one(DataTable)
+        await wait_until(pilot, lambda: table.row_count > 0)
+        await pilot.pause(0.1)
+        text = _screen_text(app)
+        for seconds in sector3_s:
+            assert f"{seconds:06.3f}"[-6:] in text, (seconds, text)
+
+
+async def test_empty_best_laps_say_no_laps_yet(
+    melbourne_pcap: Path, tmp_path: Path
+) -> None:
+    # The capture's first 600 datagrams: a session, no lap completed yet.
+    datagrams = [(d.timestamp_s, d.payload) for d in read_pcap(melbourne_pcap)]
+    path = tmp_path / "no-laps.sqlite3"
+    store = open_store(StoreSettings(sqlite_path=path))
+    try:
+        ingest_datagrams(
+            datagrams[:600],
+            store,
+            speed=None,
+            source="replay",
+            is_synthetic=False,
+            settings=IngestSettings(spool_dir=tmp_path / "spool"),
+        )
+    finally:
+        store.close()
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT COUNT(*) FROM laps").fetchone() == (0,)
+    app = create_app(_settings(path))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("3")
+        await wait_until(
+            pilot, lambda: app.pollers["slow"].status.last_ok_unix_s is not None
+        )
+        await wait_until(pilot, lambda: "no laps yet" in _screen_text(app))

@@ -6,13 +6,14 @@ from typing import ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import DataTable, Footer
+from textual.widgets import DataTable, Static
 
 from f1dash_tui.render import formatting as fmt
 from f1dash_tui.render.palette import tyre_look
 from f1dash_tui.ui import labels
 from f1dash_tui.ui.screens.base import DashboardScreen
 from f1dash_tui.ui.screens.reference_picker import session_label
+from f1dash_tui.ui.widgets.key_footer import KeyFooter
 from f1dash_tui.ui.widgets.panel_status import show_status
 from f1dash_tui.ui.widgets.session_header import SessionHeader
 
@@ -34,7 +35,8 @@ class BestLapsScreen(DashboardScreen):
         table: DataTable[str] = DataTable(id="best-laps", cursor_type="row")
         table.border_title = "Best laps at this track"
         yield table
-        yield Footer()
+        yield Static(id="best-empty")
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         """Columns."""
@@ -42,12 +44,14 @@ class BestLapsScreen(DashboardScreen):
             "#",
             "Time",
             "Driver",
-            "Session",
             "Lap",
             "S1",
             "S2",
             "S3",
             "Tyre",
+            # The session (~21 cells) after the sectors: at 80 columns the times
+            # must fit, the rest may scroll sideways.
+            "Session",
             "Weather",
             "Tags",
             "Source",
@@ -84,12 +88,12 @@ class BestLapsScreen(DashboardScreen):
                     str(rank),
                     fmt.format_lap_time(lap.lap_time_s),
                     lap.driver_name,
-                    session_label(lap, self.dash.packet_format),
                     str(lap.key.lap_number),
                     fmt.format_lap_time(lap.sector1_s),
                     fmt.format_lap_time(lap.sector2_s),
                     fmt.format_lap_time(lap.sector3_s),
                     tyre_look(lap.visual_tyre_compound).name,
+                    session_label(lap, self.dash.packet_format),
                     labels.weather_name(lap.weather),
                     lap.tags,
                     labels.lap_source(lap),
@@ -98,6 +102,9 @@ class BestLapsScreen(DashboardScreen):
                 table.move_cursor(row=min(cursor, table.row_count - 1))
         app = self.dash
         status = app.pollers["slow"].status
+        self._show_empty(
+            table.row_count == 0, looked_up=status.last_ok_unix_s is not None
+        )
         # Once this panel's poll has succeeded it shows data: give the data's age
         # (the session's), never "waiting for data".
         show_status(
@@ -107,3 +114,17 @@ class BestLapsScreen(DashboardScreen):
             now_unix_s=app.clock(),
             paused=app.paused,
         )
+
+    def _show_empty(self, empty: bool, *, looked_up: bool) -> None:
+        """An empty table says why it is empty instead of showing bare headings."""
+        note = self.query_one("#best-empty", Static)
+        note.display = empty
+        if not empty:
+            return
+        session = self.live.session
+        if not looked_up or (
+            session is not None and self.live.best_laps_track_id != session.track_id
+        ):
+            note.update("reading the best laps at this track…")
+        else:
+            note.update("no laps yet: no valid lap completed at this track")

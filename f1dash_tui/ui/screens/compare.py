@@ -9,7 +9,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.events import Resize
-from textual.widgets import Footer
 
 from f1dash_tui.render import formatting as fmt
 from f1dash_tui.render.traces import compare_plot, lap_delta
@@ -17,6 +16,7 @@ from f1dash_tui.store.snapshots import LapKey
 from f1dash_tui.ui.screens.base import DashboardScreen
 from f1dash_tui.ui.screens.reference_picker import ReferencePicker
 from f1dash_tui.ui.widgets.compare_view import ComparePlot
+from f1dash_tui.ui.widgets.key_footer import KeyFooter
 from f1dash_tui.ui.widgets.line_view import LineView
 from f1dash_tui.ui.widgets.panel_status import show_status
 from f1dash_tui.ui.widgets.session_header import SessionHeader
@@ -39,7 +39,7 @@ class CompareScreen(DashboardScreen):
             with Vertical(id="compare-side"):
                 yield LineView(auto_height=True, wrap=True, id="compare-info")
                 yield TrackMapView(id="compare-map")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         """Titles."""

@@ -6,11 +6,12 @@ from typing import ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import DataTable, Footer
+from textual.widgets import DataTable
 
 from f1dash_tui.render import formatting as fmt
 from f1dash_tui.telemetry import enums
 from f1dash_tui.ui.screens.base import DashboardScreen
+from f1dash_tui.ui.widgets.key_footer import KeyFooter
 from f1dash_tui.ui.widgets.panel_status import show_status
 from f1dash_tui.ui.widgets.session_header import SessionHeader
 
@@ -29,7 +30,7 @@ class EventsScreen(DashboardScreen):
         table: DataTable[str] = DataTable(id="events", cursor_type="row")
         table.border_title = "Events"
         yield table
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         """Columns."""

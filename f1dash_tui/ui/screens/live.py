@@ -8,10 +8,10 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.events import Resize
-from textual.widgets import Footer
 
 from f1dash_tui.ui.screens.base import DashboardScreen
 from f1dash_tui.ui.widgets.car_panel import CarPanel, car_panel_lines
+from f1dash_tui.ui.widgets.key_footer import KeyFooter
 from f1dash_tui.ui.widgets.panel_status import show_status
 from f1dash_tui.ui.widgets.session_header import SessionHeader
 from f1dash_tui.ui.widgets.timing_tower import TimingTower
@@ -39,7 +39,7 @@ class LiveScreen(DashboardScreen):
             with Vertical(id="side"):
                 yield CarPanel(id="car-panel")
                 yield TrackMapView(id="track-map")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         """Titles and the first focus."""
