@@ -183,3 +183,37 @@ def test_stop_with_the_store_down_is_prompt_and_keeps_the_spool(
     with sqlite3.connect(spools[0]) as connection:
         rows = connection.execute("SELECT COALESCE(SUM(rows), 0) FROM batches")
         assert rows.fetchone()[0] > 0
+
+
+def test_each_stats_row_names_the_newest_packet_written_with_it(
+    tmp_path: Path, melbourne_pcap: Path
+) -> None:
+    """The dashboard's data age comes from ingest_stats.last_packet_unix_s: the row
+    written with a batch must carry that batch's newest packet, not the previous
+    batch's (which is ~0.1 s older, or none at all for the first row)."""
+    payloads = [d.payload for d in read_pcap(melbourne_pcap)][:300]
+    store = open_store(StoreSettings(sqlite_path=tmp_path / "store.sqlite3"))
+    pipeline = IngestPipeline(
+        store,
+        IngestSettings(spool_dir=tmp_path / "spool"),
+        source="udp",
+        stats_interval_s=0.0,  # a stats row with every batch
+    )
+    recv_times = [1_000_000.0 + number * 0.001 for number in range(len(payloads))]
+    pipeline.start()
+    try:
+        for recv_unix_s, payload in zip(recv_times, payloads, strict=True):
+            pipeline.submit(recv_unix_s, payload)
+    finally:
+        pipeline.stop()
+        store.close()
+    with sqlite3.connect(tmp_path / "store.sqlite3") as connection:
+        stamped = connection.execute(
+            "SELECT last_packet_unix_s FROM ingest_stats WHERE packets_total > 0 "
+            "ORDER BY unix_s"
+        ).fetchall()
+    assert stamped, "no ingest_stats row counts a packet"
+    first = stamped[0][0]
+    assert first is not None, "the first stats row with packets names none of them"
+    assert first in recv_times
+    assert stamped[-1][0] == recv_times[-1]

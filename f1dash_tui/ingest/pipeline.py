@@ -469,7 +469,7 @@ class IngestPipeline:
             self._last_stats_row_monotonic = monotonic_now
             tables = {
                 **tables,
-                "ingest_stats": self._stats_row(counts, now_unix_s, final=batch.final),
+                "ingest_stats": self._stats_row(counts, batch, now_unix_s),
             }
         if not tables:
             return
@@ -613,14 +613,18 @@ class IngestPipeline:
             self._stats = replace(self._stats, packets_per_s=rate)
 
     def _stats_row(
-        self, counts: IngestStats, now_unix_s: float, *, final: bool = False
+        self, counts: IngestStats, batch: _Batch, now_unix_s: float
     ) -> dict[str, np.ndarray]:
         current = self.stats()
         # The stopping run's last row: nothing arrives after it, so a reader
         # that keeps showing the latest row must not show a rate minutes later.
-        rate = 0.0 if final else current.packets_per_s
+        rate = 0.0 if batch.final else current.packets_per_s
         spooled = self._spool.pending_rows if self._spool is not None else 0
-        last_packet = current.last_packet_unix_s
+        # The row goes in with this batch: its newest packet is the newest stored
+        # (the published stats still hold the previous batch's, ~0.1 s older).
+        last_packet = (
+            batch.newest_recv_unix_s if batch.datagrams else current.last_packet_unix_s
+        )
         return {
             "unix_s": np.array([now_unix_s]),
             "last_packet_unix_s": np.array(
