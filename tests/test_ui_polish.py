@@ -280,3 +280,29 @@ async def test_empty_best_laps_say_no_laps_yet(
             pilot, lambda: app.pollers["slow"].status.last_ok_unix_s is not None
         )
         await wait_until(pilot, lambda: "no laps yet" in _screen_text(app))
+
+
+async def test_lap_trace_extents_tell_a_mid_lap_recording_from_a_full_lap(
+    melbourne_store: Path, tmp_path: Path
+) -> None:
+    from f1dash_tui.store.queries import DashboardQueries
+
+    # The bundled capture starts ~5 km into the lap, so its completed laps hold
+    # only their last few hundred metres; the simulator records whole laps.
+    simulated = _simulated_store(tmp_path, laps=2, cars=3, packet_format=2026)
+    for path, whole in ((melbourne_store, False), (simulated, True)):
+        store = open_store(StoreSettings(sqlite_path=path))
+        try:
+            queries = DashboardQueries(store)
+            session = queries.latest_session()
+            assert session is not None and session.track_length_m
+            laps = queries.best_laps(session.track_id)
+            assert laps
+            extents = queries.lap_trace_extents([lap.key for lap in laps])
+            assert set(extents) == {lap.key for lap in laps}
+            for first_m, last_m in extents.values():
+                assert -100 <= first_m < last_m <= session.track_length_m + 1
+                covered = (last_m - first_m) / session.track_length_m
+                assert (covered > 0.95) if whole else (covered < 0.25), covered
+        finally:
+            store.close()
