@@ -18,7 +18,7 @@ from test_ui_app import plain, wait_until
 from textual.widgets import DataTable
 from textual.widgets._footer import FooterKey
 
-from f1dash_tui.ingest.service import ingest_datagrams
+from f1dash_tui.ingest.service import ingest_datagrams, replay_to_store
 from f1dash_tui.settings import IngestSettings, Settings, StoreSettings, UISettings
 from f1dash_tui.store import open_store
 from f1dash_tui.telemetry.pcap import read_pcap
@@ -306,3 +306,57 @@ async def test_lap_trace_extents_tell_a_mid_lap_recording_from_a_full_lap(
                 assert (covered > 0.95) if whole else (covered < 0.25), covered
         finally:
             store.close()
+
+
+async def test_default_reference_is_the_fastest_lap_recorded_in_full(
+    melbourne_pcap: Path, tmp_path: Path
+) -> None:
+    # The real capture (laps 1:25-1:33, each recorded over its last ~300 m only),
+    # then a simulated 2-lap race at the same track (slower, recorded whole).
+    # The fastest lap cannot give a delta; the default reference is the fastest
+    # lap whose trace covers the lap, and a delta is shown.
+    path = tmp_path / "mixed.sqlite3"
+    store = open_store(StoreSettings(sqlite_path=path))
+    try:
+        replay_to_store(
+            melbourne_pcap,
+            store,
+            speed=None,
+            settings=IngestSettings(spool_dir=tmp_path / "spool2"),
+        )
+        datagrams = simulate(SimulationOptions(laps=2, cars=3, seed=2))
+        ingest_datagrams(
+            datagrams,
+            store,
+            speed=None,
+            is_synthetic=True,
+            session_uid_salt=3,
+            settings=IngestSettings(spool_dir=tmp_path / "spool3"),
+        )
+    finally:
+        store.close()
+    with sqlite3.connect(path) as db:
+        synthetic = {
+            uid
+            for (uid,) in db.execute(
+                "SELECT session_uid FROM sessions WHERE is_synthetic = 1"
+            )
+        }
+        laps = db.execute(
+            "SELECT session_uid, car_index, lap_number FROM laps "
+            "WHERE is_valid = 1 AND lap_time_s > 0 ORDER BY lap_time_s"
+        ).fetchall()
+    assert laps[0][0] not in synthetic  # the fastest lap is the real, partial one
+    fastest_whole = next(lap for lap in laps if lap[0] in synthetic)
+    app = create_app(_settings(path))
+    async with app.run_test(size=SIZE_LARGE) as pilot:
+        await pilot.press("2")
+        await wait_until(
+            pilot,
+            lambda: app.live.reference is not None and app.live.samples is not None,
+        )
+        key = app.live.reference.lap.key
+        assert (key.session_uid, key.car_index, key.lap_number) == fastest_whole
+        info = " ".join(plain(app.screen.info_text()).split())
+        assert "reference (fastest recorded in full)" in info, info
+        assert "delta: —" not in info, info

@@ -54,6 +54,11 @@ SAMPLE_FIELDS = (
     "world_position_z_m",
 )
 
+FULL_TRACE_SHARE = 0.9
+"""A reference whose trace covers this share of the lap counts as recorded in full
+(samples lost near the line, or a capture started a few hundred metres late, still
+leave a delta over nine tenths of the lap)."""
+
 
 def _column(samples: CarSamples, name: str) -> np.ndarray:
     """One field, NaN-filled to the frame count when the snapshot left it empty."""
@@ -103,6 +108,9 @@ class LiveData:
     reference: ReferenceLap | None = None
     best_laps: tuple[BestLap, ...] = ()
     best_laps_track_id: int | None = None
+    lap_extents: dict[LapKey, tuple[float, float]] = field(default_factory=dict)
+    """First and last lap distance of each best lap's stored trace (they never
+    change once the lap is complete, so each lap is asked about once)."""
     events: tuple[EventRow, ...] = ()
     events_session_uid: int | None = None
     health: PipelineHealth | None = None
@@ -245,11 +253,26 @@ class LiveData:
             return {"events"}
         return set()
 
+    def default_reference_key(self) -> LapKey | None:
+        """The fastest best lap whose stored trace covers most of the lap (a lap
+        recorded from mid-lap can give no delta), else the fastest."""
+        if not self.best_laps:
+            return None
+        length_m = self.session.track_length_m if self.session else None
+        if length_m:
+            for lap in self.best_laps:
+                first_m, last_m = self.lap_extents.get(lap.key, (0.0, 0.0))
+                if last_m - first_m >= FULL_TRACE_SHARE * length_m:
+                    return lap.key
+        return self.best_laps[0].key
+
     def apply_slow(self, update: SlowUpdate) -> set[str]:
         """Take best laps and health; ``{"slow"}`` only when the best laps changed."""
         changed = update.best_laps != self.best_laps
         self.best_laps = update.best_laps
         self.best_laps_track_id = update.track_id
+        for key, first_m, last_m in update.trace_extents:
+            self.lap_extents[key] = (first_m, last_m)
         self.health = update.health
         if changed:
             self.bump("slow")

@@ -16,6 +16,7 @@ from f1dash_tui.store.snapshots import (
     CarSamples,
     CarState,
     EventRow,
+    LapKey,
     PipelineHealth,
     ReferenceLap,
     SessionInfo,
@@ -62,6 +63,9 @@ class SlowUpdate:
     track_id: int | None
     best_laps: tuple[BestLap, ...]
     health: PipelineHealth | None
+    trace_extents: tuple[tuple[LapKey, float, float], ...] = ()
+    """(lap, first m, last m) of the stored trace of best laps not asked about
+    before ((lap, 0, 0) for a lap with no trace)."""
 
 
 @dataclass(frozen=True)

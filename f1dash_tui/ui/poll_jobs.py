@@ -94,11 +94,15 @@ def events_job(live: LiveData, access: StoreAccess) -> Callable[[], PollPayload]
 def slow_job(live: LiveData, access: StoreAccess) -> Callable[[], PollPayload]:
     """Best laps at the current track and the pipeline's health."""
     track_id = live.session.track_id if live.session else None
+    known = frozenset(live.lap_extents)
 
     def job() -> PollPayload:
         def query(queries: Any) -> SlowUpdate:
             best = () if track_id is None else tuple(queries.best_laps(track_id))
-            return SlowUpdate(track_id, best, queries.pipeline_health())
+            new_keys = [lap.key for lap in best if lap.key not in known]
+            found = queries.lap_trace_extents(new_keys) if new_keys else {}
+            extents = tuple((key, *found.get(key, (0.0, 0.0))) for key in new_keys)
+            return SlowUpdate(track_id, best, queries.pipeline_health(), extents)
 
         return access.run(query)
 
@@ -109,9 +113,7 @@ def reference_job(
     live: LiveData, access: StoreAccess
 ) -> Callable[[], PollPayload] | None:
     """The reference lap when the one wanted is not the one held (else None)."""
-    wanted = live.reference_key
-    if wanted is None and live.best_laps:
-        wanted = live.best_laps[0].key
+    wanted = live.reference_key or live.default_reference_key()
     if wanted is None:
         return None
     if live.reference is not None and live.reference.lap.key == wanted:

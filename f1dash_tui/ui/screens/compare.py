@@ -82,7 +82,12 @@ class CompareScreen(DashboardScreen):
         reference = live.reference
         if reference is not None:
             lap = reference.lap
-            chosen = "picked" if live.reference_key is not None else "fastest"
+            if live.reference_key is not None:
+                chosen = "picked"
+            elif live.best_laps and lap.key != live.best_laps[0].key:
+                chosen = "fastest recorded in full"
+            else:
+                chosen = "fastest"
             text.append(
                 f"reference ({chosen}): {lap.driver_name} lap {lap.key.lap_number} "
                 f"{fmt.format_lap_time(lap.lap_time_s)}\n"
@@ -92,10 +97,7 @@ class CompareScreen(DashboardScreen):
             # a claim the Best laps screen contradicts a moment later.
             text.append("reference: reading the best laps at this track…\n")
         elif live.best_laps:
-            text.append(
-                f"reference: loading {live.best_laps[0].driver_name} lap "
-                f"{live.best_laps[0].key.lap_number} (fastest at this track)…\n"
-            )
+            text.append("reference: loading the fastest lap at this track…\n")
         else:
             text.append("reference: no completed valid lap at this track yet\n")
         text.append("delta: ")
