@@ -118,15 +118,16 @@ def test_lap_delta_says_why_when_the_laps_do_not_overlap() -> None:
     delta = traces.lap_delta(current, reference)
     assert delta.delta_s is None
     assert delta.why == (
-        "no delta before 4,950 m: the reference's stored trace covers only "
-        "4,950-5,276 m of its lap; current lap at 1,200 m"
+        "no delta before 4,950 m; reference recorded only over 4,950-5,276 m; "
+        "current lap at 1,200 m"
     )
+    assert delta.reference_partial
     # Well past the end of the reference's trace.
     reference = _lap(np.linspace(1, 3000, 50), np.full(50, 200.0))
     current = _lap(np.linspace(0, 5275, 100), np.full(100, 200.0))
     why = traces.lap_delta(current, reference).why
-    assert why.startswith("no delta past 3,000 m: ")
-    assert "covers only 1-3,000 m" in why
+    assert why.startswith("no delta past 3,000 m; ")
+    assert "recorded only over 1-3,000 m" in why
 
 
 def test_lap_delta_at_the_line_when_the_reference_ends_a_frame_short() -> None:

@@ -156,7 +156,11 @@ class LapDelta:
     from_m: float = 0.0
     """Lap distance the delta is counted from (0: the line, a whole-lap delta)."""
     why: str = ""
-    """When ``delta_s`` is None: the reason, for the person reading the panel."""
+    """When ``delta_s`` is None: the reason, for the person reading the panel
+    (short clauses joined by "; ", each fits a 56-column panel line)."""
+    reference_partial: bool = False
+    """No delta because the reference's stored trace misses this part of the lap
+    (another reference lap may do)."""
 
 
 def lap_delta(current: CarSamples, reference: CarSamples) -> LapDelta:
@@ -190,17 +194,16 @@ def lap_delta(current: CarSamples, reference: CarSamples) -> LapDelta:
     if start >= at or past_end_m > END_TOLERANCE_M:
         ref_first, ref_last = float(ref_distance[0]), float(ref_distance[-1])
         stored = (
-            f"the reference's stored trace covers only {ref_first:,.0f}-"
-            f"{ref_last:,.0f} m of its lap; current lap at {at:,.0f} m"
+            f"reference recorded only over {ref_first:,.0f}-{ref_last:,.0f} m; "
+            f"current lap at {at:,.0f} m"
         )
         if at <= ref_first:
-            return LapDelta(None, why=f"no delta before {ref_first:,.0f} m: {stored}")
-        if at > ref_last:
-            return LapDelta(None, why=f"no delta past {ref_last:,.0f} m: {stored}")
-        return LapDelta(
-            None,
-            why=f"current lap's samples start at {cur_distance[0]:,.0f} m: {stored}",
-        )
+            first = f"no delta before {ref_first:,.0f} m"
+        elif at > ref_last:
+            first = f"no delta past {ref_last:,.0f} m"
+        else:
+            first = f"current lap recorded from {cur_distance[0]:,.0f} m"
+        return LapDelta(None, why=f"{first}; {stored}", reference_partial=True)
     ref_last_mps = (
         max(float(np.asarray(reference.speed_kph, float)[ref][-1]), 5.0) / 3.6
     )

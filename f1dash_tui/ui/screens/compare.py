@@ -111,8 +111,12 @@ class CompareScreen(DashboardScreen):
         delta = lap_delta(live.samples, reference.samples)
         text.append(fmt.format_delta(delta.delta_s), style="bold")
         if delta.delta_s is None:
-            text.append(f" ({delta.why})")
-            if "stored trace" in delta.why:
+            # One clause a line: a folded line would outgrow the panel's height.
+            first, *rest = delta.why.split("; ")
+            text.append(f" ({first})")
+            for clause in rest:
+                text.append(f"\n{clause}")
+            if delta.reference_partial:
                 text.append("\nr: pick another reference lap")
         else:
             text.append(" (ahead)" if delta.delta_s < 0 else " (behind)")
