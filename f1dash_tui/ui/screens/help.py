@@ -31,6 +31,7 @@ KEY_NAMES = {
     "tab": "Tab",
     "down": "↓",
     "up": "↑",
+    "ctrl+c": "Ctrl+C",
 }
 
 
