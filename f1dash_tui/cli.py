@@ -250,6 +250,24 @@ def _stop_on_signals() -> Iterator[threading.Event]:
             signal.signal(signum, handler)
 
 
+class Option(click.Option):
+    """A click option whose described default (``show_default="until Ctrl-C"``)
+    reads ``[default: until Ctrl-C]``: click wraps such text in parentheses, which
+    nested inside a description that has its own."""
+
+    def get_help_extra(self, ctx: click.Context) -> Any:
+        extra = super().get_help_extra(ctx)
+        default = extra.get("default")
+        if isinstance(self.show_default, str) and default == f"({self.show_default})":
+            extra["default"] = self.show_default
+        return extra
+
+
+def option(*param_decls: str, **attrs: Any) -> Any:
+    """``click.option`` with ``Option``: every option of this CLI."""
+    return click.option(*param_decls, cls=Option, **attrs)
+
+
 class HostPort(click.ParamType):
     """``HOST:PORT`` (``[v6addr]:PORT`` for IPv6)."""
 
@@ -318,7 +336,7 @@ GLOBAL_OPTION_KEYS = {
     epilog=PRECEDENCE_EPILOG,
 )
 @click.version_option(__version__, "-V", "--version", prog_name=PROG_NAME)
-@click.option(
+@option(
     "--config",
     "config_path",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -326,81 +344,81 @@ GLOBAL_OPTION_KEYS = {
     show_default="$F1DASH_CONFIG or <user config dir>/config.toml",
     help="Configuration file (TOML).",
 )
-@click.option(
+@option(
     "--store",
     type=click.Choice(["sqlite", "heavydb"]),
     default=None,
     show_default=_shown_default("store.kind"),
     help="Which store to read and write.",
 )
-@click.option(
+@option(
     "--sqlite-path",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
     show_default=_shown_default("store.sqlite_path"),
     help="The SQLite store file.",
 )
-@click.option(
+@option(
     "--heavydb-host",
     default=None,
     show_default=_shown_default("store.heavydb.host"),
     help="HeavyDB host. The password comes from the config file, "
     "F1DASH_HEAVYDB_PASSWORD or a prompt, never a flag.",
 )
-@click.option(
+@option(
     "--heavydb-port",
     type=click.IntRange(1, 65535),
     default=None,
     show_default=_shown_default("store.heavydb.port"),
     help="HeavyDB port.",
 )
-@click.option(
+@option(
     "--heavydb-user",
     default=None,
     show_default=_shown_default("store.heavydb.user"),
     help="HeavyDB user.",
 )
-@click.option(
+@option(
     "--heavydb-database",
     default=None,
     show_default=_shown_default("store.heavydb.database"),
     help="HeavyDB database.",
 )
-@click.option(
+@option(
     "--heavydb-protocol",
     type=click.Choice(["binary", "http", "https"]),
     default=None,
     show_default=_shown_default("store.heavydb.protocol"),
     help="HeavyDB wire protocol.",
 )
-@click.option(
+@option(
     "--log-file",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
     show_default="no log",
     help="Write logs to this file (never to the terminal).",
 )
-@click.option(
+@option(
     "--log-level",
     type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]),
     default=None,
     show_default=_shown_default("log.level"),
     help="Log level.",
 )
-@click.option(
+@option(
     "--theme",
     default=None,
     show_default=_shown_default("ui.theme"),
     help="Dashboard theme (a Textual theme name).",
 )
-@click.option(
+@option(
     "--poll-interval",
     type=click.FloatRange(min=0.05),
     default=None,
     show_default=_shown_default("ui.live_poll_interval_s"),
     help="Seconds between polls of the live panels.",
 )
-@click.option(
+@option(
     "--debug",
     is_flag=True,
     default=False,
@@ -448,17 +466,17 @@ def _store_label(settings: Settings) -> str:
 
 
 @cli.command(context_settings=CONTEXT_SETTINGS)
-@click.option(
+@option(
     "--loop",
     is_flag=True,
     help="When the capture ends, replay it again as a new session.",
 )
-@click.option(
+@option(
     "--simulate",
     is_flag=True,
     help="Run a synthetic race instead of the bundled real capture.",
 )
-@click.option(
+@option(
     "--speed",
     type=click.FloatRange(min=0.01),
     default=1.0,
@@ -479,14 +497,14 @@ def demo(ctx: click.Context, loop: bool, simulate: bool, speed: float) -> None:
 
 
 @cli.command(context_settings=CONTEXT_SETTINGS)
-@click.option(
+@option(
     "--listen",
     type=HostPort(),
     default=None,
     show_default=f"0.0.0.0:{GAME_DEFAULT_PORT} (ingest.listen_host/listen_port)",
     help="UDP address to receive the game's telemetry on.",
 )
-@click.option(
+@option(
     "--allow-sender",
     "allowed_senders",
     type=IPAddress(),
@@ -562,24 +580,24 @@ FORCE_OPTION = click.option(
 
 def _check_new_file(pcap_file: Path, force: bool) -> None:
     """Refuse to overwrite a capture (a recording cannot be made again) unless told."""
+    if pcap_file.is_dir():
+        raise CliError(f"{pcap_file} is a folder, not a file")
     if pcap_file.exists() and not force:
         raise CliError(
             f"{pcap_file} exists; give another file name, or --force to overwrite it"
         )
-    if pcap_file.is_dir():
-        raise CliError(f"{pcap_file} is a folder, not a file")
 
 
 @cli.command(context_settings=CONTEXT_SETTINGS)
 @click.argument("pcap_file", metavar="FILE.pcap", type=click.Path(path_type=Path))
-@click.option(
+@option(
     "--listen",
     type=HostPort(),
     default=None,
     show_default=f"0.0.0.0:{GAME_DEFAULT_PORT} (ingest.listen_host/listen_port)",
     help="UDP address to receive the game's telemetry on.",
 )
-@click.option(
+@option(
     "--duration",
     type=click.FloatRange(min=0, min_open=True),
     default=None,
@@ -635,20 +653,20 @@ def record(
     metavar="FILE.pcap",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
 )
-@click.option(
+@option(
     "--to-udp",
     type=HostPort(),
     default=None,
     show_default="into the configured store",
     help="Send the datagrams to this UDP address instead of the store.",
 )
-@click.option(
+@option(
     "--speed",
     type=click.FloatRange(min=0.01),
     default=1.0,
     help="Times the recorded pace.",
 )
-@click.option(
+@option(
     "--as-fast-as-possible",
     is_flag=True,
     help="Ignore the recorded times.",
@@ -757,52 +775,55 @@ def _check_capture(pcap_file: Path) -> None:
 
 
 @cli.command(context_settings=CONTEXT_SETTINGS)
-@click.option(
+@option(
     "--cars",
     type=click.IntRange(min=1),
     default=None,
     show_default="the full grid: 20 (2025) or 22 (2026)",
     help="Cars in the race.",
 )
-@click.option("--laps", type=click.IntRange(min=1), default=5, help="Race laps.")
-@click.option(
+@option("--laps", type=click.IntRange(min=1), default=5, help="Race laps.")
+@option(
     "--rate",
     type=click.IntRange(10, 120),
     default=60,
     help="Send rate in Hz, as the game's UDP setting.",
 )
-@click.option(
+@option(
     "--format",
     "packet_format",
     type=click.Choice(["2025", "2026"]),
     default="2026",
     help="UDP packet format.",
 )
-@click.option("--seed", type=int, default=1, help="Random seed (same seed, same race).")
-@click.option("--track", default="melbourne", help="Track outline to drive.")
-@click.option(
+@option(
+    "--seed",
+    type=click.IntRange(min=0),
+    default=1,
+    help="Random seed, 0 or more (same seed, same race).",
+)
+@option("--track", default="melbourne", help="Track outline to drive.")
+@option(
     "--to-udp",
     type=HostPort(),
     default=None,
     show_default="into the configured store",
     help="Send to this UDP address at race pace.",
 )
-@click.option(
+@option(
     "--pcap",
     "pcap_file",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
     help="Write a pcap file instead of the store.",
 )
-@click.option(
+@option(
     "--speed",
     type=click.FloatRange(min=0.01),
     default=1.0,
     help="With --to-udp: times race pace (the store and pcap get it at once).",
 )
-@click.option(
-    "--force", is_flag=True, help="With --pcap: overwrite the file if it exists."
-)
+@option("--force", is_flag=True, help="With --pcap: overwrite the file if it exists.")
 @click.pass_context
 def simulate(
     ctx: click.Context,

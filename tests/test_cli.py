@@ -110,15 +110,15 @@ def test_help_for_every_command(path: tuple[str, ...], isolated_env: dict) -> No
 @pytest.mark.parametrize(
     ("path", "shown_defaults"),
     [
-        ((), ["[default: (sqlite)]", "[default: (6274);", "[default: (0.5);"]),
+        ((), ["[default: sqlite]", "[default: 6274;", "[default: 0.5;"]),
         (("demo",), ["[default: 1.0;"]),
         (("ingest",), ["0.0.0.0:20777"]),
-        (("record",), ["until Ctrl-C"]),
+        (("record",), ["[default: until Ctrl-C; x>0]"]),
         (("replay",), ["[default: 1.0;", "into the configured store"]),
         (
             ("simulate",),
             [
-                "[default: (the full grid: 20 (2025) or 22 (2026)); x>=1]",
+                "[default: the full grid: 20 (2025) or 22 (2026); x>=1]",
                 "[default: 5;",
                 "[default: 60;",
                 "[default: 2026]",
@@ -132,6 +132,8 @@ def test_help_shows_defaults(
     text = " ".join(run([*path, "--help"]).stdout.split())
     for shown in shown_defaults:
         assert shown in text
+    # A described default is not wrapped in click's extra parentheses.
+    assert "[default: (" not in text
 
 
 def test_top_level_help_states_the_precedence(isolated_env: dict) -> None:

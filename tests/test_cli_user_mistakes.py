@@ -246,3 +246,22 @@ def test_replay_at_a_terminal_redraws_a_status_line(
     assert len(redraws) >= 2, text  # ~5 redraws in 2.6 s
     assert all("packets" in line and "pkt/s" in line for line in redraws)
     assert f"replayed {melbourne_pcap} into SQLite" in text
+
+
+def test_a_negative_seed_is_an_option_error_not_a_traceback(env: dict) -> None:
+    result = run(["simulate", "--seed", "-5", "--pcap", "x.pcap"])
+    assert result.exit_code == 2
+    assert "Invalid value for '--seed': -5 is not in the range x>=0." in result.stderr
+    assert "Traceback" not in result.output
+    assert not Path("x.pcap").exists()
+
+
+def test_recording_into_a_folder_says_so_before_offering_force(
+    tmp_path: Path, env: dict
+) -> None:
+    folder = tmp_path / "adir.pcap"
+    folder.mkdir()
+    for extra in ([], ["--force"]):
+        result = run(["record", str(folder), "--duration", "0.2", *extra])
+        assert result.exit_code == 1
+        assert result.stderr == f"{ERROR_PREFIX}{folder} is a folder, not a file\n"

@@ -113,6 +113,20 @@ def test_an_address_not_on_this_machine_is_named_as_the_problem() -> None:
     )
 
 
+def test_a_host_that_does_not_resolve_is_named_as_the_problem_not_the_port() -> None:
+    # 999.1.1.1 is no IPv4 address, so the resolver refuses it as a name.
+    listener = UdpListener("999.1.1.1", 20777, queue.Queue(1))
+    with pytest.raises(ListenError) as raised:
+        listener.start()
+    message = str(raised.value)
+    assert message.startswith(
+        "cannot listen on UDP 999.1.1.1:20777: 999.1.1.1 is not a known host name "
+        "or address ("
+    )
+    assert "listen_host" in message
+    assert "listen_port" not in message
+
+
 def test_parse_listen_address() -> None:
     assert parse_listen_address("127.0.0.1:20778") == ("127.0.0.1", 20778)
     assert parse_listen_address(":20777") == ("0.0.0.0", 20777)

@@ -63,6 +63,13 @@ def _listen_error(host: str, port: int, error: OSError) -> ListenError:
             "HOST:PORT or [ingest] listen_host in the config file"
         )
     reason = error.strerror or str(error)
+    if isinstance(error, socket.gaierror):
+        # The host did not resolve: the port has nothing to do with it.
+        return ListenError(
+            f"cannot listen on UDP {host}:{port}: {host} is not a known host name or "
+            f"address ({reason}); give an address of this machine, or 0.0.0.0 for "
+            "all, with --listen HOST:PORT or [ingest] listen_host in the config file"
+        )
     return ListenError(f"cannot listen on UDP {host}:{port} ({reason}); {how}")
 
 
