@@ -679,7 +679,11 @@ def replay(
     speed: float,
     as_fast_as_possible: bool,
 ) -> None:
-    """Replay a capture into the store or to UDP, at its recorded pace."""
+    """Replay a capture into the store or to UDP, at its recorded pace.
+
+    Pauses in the capture longer than 10 s (the game sends nothing while paused;
+    spliced captures hold gaps of days) are shortened to 10 s, and said so.
+    """
     if as_fast_as_possible and _typed(ctx, "speed"):
         raise click.UsageError("--speed and --as-fast-as-possible exclude each other")
     pace: float | None = None if as_fast_as_possible else speed
@@ -702,9 +706,10 @@ def replay(
                 stop_event=stop_event,
                 capture_stats=capture_stats,
             )
-        click.echo(f"sent {count:,} datagrams to {host}:{port}", err=True)
+        _summary(stop_event, "replay", f"sent {count:,} datagrams to {host}:{port}")
+        _note_shortened_pauses(pcap_file, capture_stats, pace)
         _warn_of_capture_loss(pcap_file, capture_stats)
-        _exit_if_interrupted(stop_event, "replay")
+        _exit_if_interrupted(stop_event)
         return
     settings = _prepare(ctx, connects_to_store=True)
     open_store = _part_function("f1dash_tui.store", "open_store", "the store")
@@ -726,12 +731,14 @@ def replay(
             )
     finally:
         store.close()
-    click.echo(
-        f"replayed {pcap_file} into {_store_label(settings)}: {_stats_line(stats)}",
-        err=True,
+    _summary(
+        stop_event,
+        "replay",
+        f"replayed {pcap_file} into {_store_label(settings)}: {stats}",
     )
+    _note_shortened_pauses(pcap_file, capture_stats, pace)
     _warn_of_capture_loss(pcap_file, capture_stats)
-    _exit_if_interrupted(stop_event, "replay")
+    _exit_if_interrupted(stop_event)
     if stats.packets_total == 0:
         raise CliError(f"{pcap_file} holds no UDP datagrams: nothing was replayed")
     if stats.bad_packets == stats.packets_total:
@@ -748,12 +755,38 @@ def replay(
         )
 
 
-def _exit_if_interrupted(stop_event: threading.Event, what: str) -> None:
+def _summary(stop_event: threading.Event, what: str, text: str) -> None:
+    """The one-line summary of a replay or simulation; when the user stopped it
+    early the line says so first, so that it never reads as the whole work."""
+    if stop_event.is_set():
+        text = f"{PROG_NAME}: {what} interrupted before the end; {text}"
+    click.echo(text, err=True)
+
+
+def _exit_if_interrupted(stop_event: threading.Event) -> None:
     """Exit 130 (as a shell does for Ctrl-C) when the user stopped the work early:
     the summary above says how far it got."""
     if stop_event.is_set():
-        click.echo(f"{PROG_NAME}: {what} interrupted before the end", err=True)
         sys.exit(130)
+
+
+def _note_shortened_pauses(
+    pcap_file: Path, capture_stats: Any, pace: float | None
+) -> None:
+    """Say that a paced replay did not wait out the capture's long pauses."""
+    if pace is None or not capture_stats.long_pauses:
+        return
+    from f1dash_tui.render.formatting import format_age
+    from f1dash_tui.telemetry.replay import MAX_PAUSE_S
+
+    count = capture_stats.long_pauses
+    click.echo(
+        f"{PROG_NAME}: note: {pcap_file} pauses {count:,} time{'s' * (count != 1)} "
+        f"for longer than {MAX_PAUSE_S:.0f} s "
+        f"({format_age(capture_stats.long_pause_s)} in all); the replay shortened "
+        f"each to {MAX_PAUSE_S:.0f} s",
+        err=True,
+    )
 
 
 def _warn_of_capture_loss(pcap_file: Path, capture_stats: Any) -> None:
@@ -870,12 +903,16 @@ def simulate(
             count = simulate_feed.simulated_race_to_udp(
                 request, host, port, speed=speed, stop_event=stop_event
             )
-            click.echo(f"sent {count:,} datagrams to {host}:{port}", err=True)
+            _summary(
+                stop_event, "simulation", f"sent {count:,} datagrams to {host}:{port}"
+            )
         elif pcap_file is not None:
             count = simulate_feed.simulated_race_to_pcap(
                 request, pcap_file, stop_event=stop_event
             )
-            click.echo(f"wrote {count:,} datagrams to {pcap_file}", err=True)
+            _summary(
+                stop_event, "simulation", f"wrote {count:,} datagrams to {pcap_file}"
+            )
         else:
             open_store = _part_function("f1dash_tui.store", "open_store", "the store")
             store = open_store(settings.store)
@@ -890,11 +927,12 @@ def simulate(
                 )
             finally:
                 store.close()
-            click.echo(
-                f"simulated into {_store_label(settings)}: {_stats_line(stats)}",
-                err=True,
+            _summary(
+                stop_event,
+                "simulation",
+                f"simulated into {_store_label(settings)}: {stats}",
             )
-    _exit_if_interrupted(stop_event, "simulation")
+    _exit_if_interrupted(stop_event)
 
 
 @cli.group(context_settings=CONTEXT_SETTINGS)

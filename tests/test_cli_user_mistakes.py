@@ -115,9 +115,15 @@ def test_replay_stopped_by_ctrl_c_exits_130(
     replay.send_signal(signal.SIGINT)
     _, stderr = replay.communicate(timeout=60)
     assert replay.returncode == 130, stderr
-    lines = stderr.splitlines()
-    assert lines[0].startswith(f"replayed {melbourne_pcap} into SQLite")
-    assert lines[1] == "f1dash-tui: replay interrupted before the end"
+    # One line, saying first that the replay is not whole; the totals are not
+    # those of a live ingest (no pkt/s, no write lag).
+    (line,) = stderr.splitlines()
+    assert line.startswith(
+        f"f1dash-tui: replay interrupted before the end; replayed {melbourne_pcap} "
+        "into SQLite"
+    )
+    assert " packets, " in line and " rows, " in line
+    assert "lag" not in line and "pkt/s" not in line
 
 
 def test_ingest_says_when_it_listens_and_stops_without_a_terminal(
@@ -265,3 +271,32 @@ def test_recording_into_a_folder_says_so_before_offering_force(
         result = run(["record", str(folder), "--duration", "0.2", *extra])
         assert result.exit_code == 1
         assert result.stderr == f"{ERROR_PREFIX}{folder} is a folder, not a file\n"
+
+
+def test_a_paced_replay_does_not_wait_out_a_pause_of_days(
+    melbourne_pcap: Path, tmp_path: Path, env: dict
+) -> None:
+    """Captures joined together hold gaps of days (one in the shared collection
+    holds 14.7 days); a paced replay shortens each to 10 s and says so."""
+    from f1dash_tui.telemetry.pcap import read_pcap
+
+    datagrams = list(read_pcap(melbourne_pcap))[:400]
+    spliced = tmp_path / "spliced.pcap"
+    two_days_s = 2 * 86_400.0
+    with PcapWriter(spliced) as writer:
+        for number, datagram in enumerate(datagrams):
+            shift_s = two_days_s if number >= 200 else 0.0
+            writer.write(datagram.timestamp_s + shift_s, datagram.payload)
+    store = tmp_path / "s.sqlite3"
+    started = time.monotonic()
+    result = run(["--sqlite-path", str(store), "replay", str(spliced), "--speed", "20"])
+    elapsed_s = time.monotonic() - started
+    assert result.exit_code == 0, result.output
+    lines = result.stderr.splitlines()
+    assert lines[0].startswith(f"replayed {spliced} into SQLite {store}: 400 packets, ")
+    assert lines[1] == (
+        f"f1dash-tui: note: {spliced} pauses 1 time for longer than 10 s (48h00m in "
+        "all); the replay shortened each to 10 s"
+    )
+    # Two days at 20x would be 2.4 hours; 10 s at 20x is half a second.
+    assert elapsed_s < 60

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from f1dash_tui.telemetry.replay import paced
+from f1dash_tui.telemetry.replay import paced, shorten_pauses
 
 
 def _release_times(timed: list[tuple[float, int]], speed: float | None) -> list[float]:
@@ -51,3 +51,20 @@ def test_stop_event_ends_a_replay_early() -> None:
 def test_rejects_non_positive_speed() -> None:
     with pytest.raises(ValueError):
         list(paced([(0.0, 0)], 0.0))
+
+
+def test_pauses_longer_than_the_limit_are_cut_to_it_and_reported() -> None:
+    timed = [(0.0, "a"), (1.0, "b"), (1_000.0, "c"), (1_002.0, "d"), (1_003.0, "e")]
+    pauses: list[float] = []
+    shortened = list(shorten_pauses(timed, max_pause_s=10.0, on_pause=pauses.append))
+    assert shortened == [(0.0, "a"), (1.0, "b"), (11.0, "c"), (13.0, "d"), (14.0, "e")]
+    assert pauses == [999.0]
+
+
+def test_a_pause_of_exactly_the_limit_is_kept() -> None:
+    timed = [(5.0, 1), (15.0, 2), (15.5, 3)]
+    pauses: list[float] = []
+    assert list(shorten_pauses(timed, max_pause_s=10.0, on_pause=pauses.append)) == (
+        timed
+    )
+    assert pauses == []

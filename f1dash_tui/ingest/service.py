@@ -34,7 +34,7 @@ from f1dash_tui.store import open_store
 from f1dash_tui.store.base import Store
 from f1dash_tui.telemetry.listener import ReceivedDatagram, UdpListener
 from f1dash_tui.telemetry.pcap import CaptureStats, PcapWriter, read_pcap
-from f1dash_tui.telemetry.replay import paced, send_udp
+from f1dash_tui.telemetry.replay import paced, send_udp, shorten_pauses
 
 log = logging.getLogger(__name__)
 
@@ -246,8 +246,22 @@ def record_udp(
 def _capture_payloads(
     pcap_path: Path, capture_stats: CaptureStats | None
 ) -> Iterator[tuple[float, bytes]]:
-    for datagram in read_pcap(pcap_path, stats=capture_stats):
-        yield datagram.timestamp_s, datagram.payload
+    """The capture's (timestamp, payload) pairs, its long pauses shortened to
+    ``MAX_PAUSE_S`` (and counted in ``capture_stats``): the timestamps only pace a
+    replay; stored rows carry the time they were ingested."""
+
+    def count_pause(pause_s: float) -> None:
+        if capture_stats is not None:
+            capture_stats.long_pauses += 1
+            capture_stats.long_pause_s += pause_s
+
+    return shorten_pauses(
+        (
+            (datagram.timestamp_s, datagram.payload)
+            for datagram in read_pcap(pcap_path, stats=capture_stats)
+        ),
+        on_pause=count_pause,
+    )
 
 
 def replay_to_udp(

@@ -95,6 +95,11 @@ class CaptureStats:
     ends_inside_record: bool = False
     """The file stops in the middle of a record: it was cut short (a copy or a
     capture that did not finish), and what followed is gone."""
+    long_pauses: int = 0
+    """Gaps between datagrams longer than a paced replay waits out (counted by the
+    replay, which shortens them)."""
+    long_pause_s: float = 0.0
+    """Those gaps' recorded length, all together."""
 
     @property
     def skipped(self) -> int:

@@ -49,6 +49,31 @@ def paced(
         yield t, item
 
 
+MAX_PAUSE_S = 10.0
+"""Longest pause of a capture a paced replay waits out, in recorded seconds. The
+game sends nothing while paused, and captures spliced from several days hold gaps
+of days: waiting those out in real time helps nobody."""
+
+
+def shorten_pauses(
+    timed_items: Iterable[tuple[float, Item]],
+    *,
+    max_pause_s: float = MAX_PAUSE_S,
+    on_pause: Callable[[float], None] | None = None,
+) -> Iterator[tuple[float, Item]]:
+    """Shift timestamps so that no gap between neighbours exceeds ``max_pause_s``;
+    ``on_pause`` gets each shortened gap's original length."""
+    removed_s = 0.0
+    previous_t: float | None = None
+    for t, item in timed_items:
+        if previous_t is not None and t - previous_t > max_pause_s:
+            if on_pause is not None:
+                on_pause(t - previous_t)
+            removed_s += t - previous_t - max_pause_s
+        previous_t = t
+        yield t - removed_s, item
+
+
 def send_udp(
     timed_payloads: Iterable[tuple[float, bytes]],
     host: str,
