@@ -355,6 +355,40 @@ def test_doctor_fails_on_a_busy_port_and_a_broken_store(
     assert result.stdout.splitlines()[-1] == "2 problem(s) found"
 
 
+def test_doctor_fails_on_a_store_with_damaged_pages(
+    melbourne_pcap: Path, tmp_path: Path, isolated_env: dict
+) -> None:
+    """A store that opens and reads its schema version can still hold damaged
+    pages (a disk fault, a copy cut short); doctor runs SQLite's page check."""
+    store_path = tmp_path / "store.sqlite3"
+    replayed = run(
+        [
+            "--sqlite-path",
+            str(store_path),
+            "replay",
+            str(melbourne_pcap),
+            "--as-fast-as-possible",
+        ]
+    )
+    assert replayed.exit_code == 0, replayed.output
+    healthy = run(["--sqlite-path", str(store_path), "doctor"])
+    assert "schema version 2, integrity ok" in healthy.stdout
+    size = store_path.stat().st_size
+    assert size > 1_000_000  # the clip's 22 cars fill some MB
+    with store_path.open("r+b") as damaged:
+        damaged.seek(size // 2)
+        damaged.write(bytes(range(256)) * 800)  # 200 KB in the middle
+    result = run(["--sqlite-path", str(store_path), "doctor"])
+    assert result.exit_code == 1
+    lines = {line[7:].split()[0]: line for line in result.stdout.splitlines()[:-1]}
+    assert lines["store"].startswith(
+        f"[FAIL] store     SQLite {store_path} is damaged ("
+    )
+    assert lines["store"].endswith(
+        "); move it aside and start a new store (recordings replay into it)"
+    )
+
+
 def test_doctor_heavydb_unreachable(isolated_env: dict) -> None:
     port = closed_tcp_port()
     env = {
