@@ -175,3 +175,45 @@ def test_a_second_writer_is_told_the_store_is_locked(tmp_path: Path) -> None:
     finally:
         holder.execute("ROLLBACK")
         holder.close()
+
+
+def test_an_idle_ingests_write_ahead_log_stays_bounded(tmp_path: Path) -> None:
+    """An ingest with nothing to receive still commits a statistics row a second,
+    and the WAL grows by a few pages each time. SQLite folds it into the file every
+    WAL_AUTOCHECKPOINT_PAGES pages and then reuses it: the -wal file levels off at
+    ~40 MB instead of growing for as long as the ingest runs."""
+    import numpy as np
+
+    from f1dash_tui.store.sqlite import WAL_AUTOCHECKPOINT_PAGES
+
+    path = tmp_path / "idle.sqlite3"
+    store = SQLiteStore(path)
+    page_bytes = store.fetch("PRAGMA page_size")[0][0]
+    file_before = path.stat().st_size
+    wal = path.with_name(path.name + "-wal")
+    wal_sizes = []
+    for second in range(8_000):  # over two hours of one row a second
+        store.write_batch(
+            {
+                "ingest_stats": {
+                    "unix_s": np.array([1.8e9 + second]),
+                    "last_packet_unix_s": np.array([np.nan]),
+                    "session_uid": np.array([0], "i8"),
+                    "packets_total": np.array([9], "i8"),
+                    "packets_per_s": np.array([0.0]),
+                    "bad_total": np.array([0], "i8"),
+                    "bad_by_reason": np.array(["{}"], object),
+                    "write_lag_s": np.array([np.nan]),
+                    "spooled_rows": np.array([0], "i8"),
+                }
+            }
+        )
+        if second % 500 == 499:
+            wal_sizes.append(wal.stat().st_size)
+    store.close()
+    # Each WAL frame is a page plus a 24-byte header; 32 KB of WAL file header.
+    ceiling = (WAL_AUTOCHECKPOINT_PAGES + 50) * (page_bytes + 24) + 32
+    assert max(wal_sizes) <= ceiling
+    assert wal_sizes[-1] == max(wal_sizes)  # reused, no longer growing
+    assert wal_sizes.count(max(wal_sizes)) >= 2
+    assert path.stat().st_size > file_before  # checkpoints moved the rows in

@@ -43,6 +43,10 @@ READER_MMAP_BYTES = 1 << 30
 """Readers map up to 1 GiB of the file: index pages are then read without a system
 call each (an hour of a 22-car race at 60 Hz is 2.8 GB on disk, measured)."""
 
+WAL_JOURNAL_SIZE_LIMIT_BYTES = 64 << 20
+"""After a checkpoint, a WAL file that grew past 64 MiB (readers held off the
+checkpoints for a while) is cut back to this; one under it is reused as it is."""
+
 WAL_AUTOCHECKPOINT_PAGES = 10_000
 """Checkpoint the WAL into the file every ~40 MB instead of SQLite's 4 MB: a live
 100 ms batch rewrites the same ~150 pages (mostly the 22 cars' trace-index leaves),
@@ -141,6 +145,7 @@ class SQLiteStore:
             raise StoreError(f"{self.path}: cannot switch to WAL mode (got {mode})")
         execute("PRAGMA synchronous = NORMAL")
         execute(f"PRAGMA wal_autocheckpoint = {WAL_AUTOCHECKPOINT_PAGES}")
+        execute(f"PRAGMA journal_size_limit = {WAL_JOURNAL_SIZE_LIMIT_BYTES}")
         execute("BEGIN IMMEDIATE")
         try:
             version = self._create_or_check(how)
