@@ -168,7 +168,8 @@ class CliState:
             config_path=self.config_path, options=options, option_flags=flags
         )
         for warning in loaded.warnings:
-            click.echo(_one_line(warning), err=True)
+            # Prefixed like every other line the CLI prints on stderr.
+            click.echo(f"{PROG_NAME}: {_one_line(warning)}", err=True)
         return loaded
 
 

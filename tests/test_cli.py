@@ -301,7 +301,7 @@ def test_permission_warning_on_stderr(tmp_path: Path, isolated_env: dict) -> Non
     assert result.exit_code == 0
     warning_lines = result.stderr.splitlines()
     assert len(warning_lines) == 1
-    assert str(path) in warning_lines[0]
+    assert warning_lines[0].startswith(f"f1dash-tui: warning: {path} holds ")
     assert f"chmod 600 {path}" in warning_lines[0]
     path.chmod(0o600)
     assert run(["--config", str(path), "config", "show"]).stderr == ""

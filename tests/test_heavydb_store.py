@@ -125,6 +125,38 @@ def test_unreachable_server_is_store_unavailable_in_one_line() -> None:
     assert f"HeavyDB at 127.0.0.1:{port} is unreachable" in message
 
 
+def test_a_server_that_is_not_heavydb_is_named_as_such() -> None:
+    """Something on the port accepts the TCP connection and closes it unanswered
+    (another service, a proxy without a backend)."""
+    import threading
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+
+    def close_every_connection() -> None:
+        while True:
+            try:
+                connection, _ = listener.accept()
+            except OSError:
+                return
+            connection.close()
+
+    threading.Thread(target=close_every_connection, daemon=True).start()
+    settings = StoreSettings(
+        kind="heavydb",
+        heavydb=HeavyDBSettings(host="127.0.0.1", port=port, password=PASSWORD),
+    )
+    try:
+        with pytest.raises(StoreUnavailableError) as caught:
+            open_store(settings)
+    finally:
+        listener.close()
+    assert str(caught.value).startswith(
+        f"HeavyDB at 127.0.0.1:{port} is unreachable (it closed the connection "
+        "without an answer: is it a HeavyDB server?)"
+    )
+
+
 def test_creates_every_table_with_heavydb_types(
     server: HeavyDBTestServer, store: HeavyDBStore
 ) -> None:

@@ -161,7 +161,19 @@ def _failure_reason(error: BaseException, timeout_s: float) -> str:
     )
     if timed_out:
         return f"no answer within {timeout_s:g} s"
-    return type(error).__name__
+    # Thrift wraps the socket's own error (a reset, a broken pipe) as ``inner``.
+    inner = getattr(error, "inner", None)
+    closed = (EOFError, ConnectionResetError, BrokenPipeError)
+    if (
+        isinstance(error, closed)
+        or isinstance(inner, closed)
+        or (
+            isinstance(error, TTransportException)
+            and error.type == TTransportException.END_OF_FILE
+        )
+    ):
+        return "it closed the connection without an answer: is it a HeavyDB server?"
+    return _one_line(error) or type(error).__name__
 
 
 def _one_line(text: object) -> str:
