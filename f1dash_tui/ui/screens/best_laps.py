@@ -18,21 +18,30 @@ from f1dash_tui.ui.widgets.panel_status import show_status
 from f1dash_tui.ui.widgets.session_header import SessionHeader
 
 
+class BestLapsTable(DataTable[str]):
+    """The best laps table, leaving Enter to the screen (it shows in the footer)."""
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """The table's own hidden Enter is off, so the screen's binding shows."""
+        return action != "select_cursor"
+
+
 class BestLapsScreen(DashboardScreen):
     """A table of best laps; Enter makes the lap under the cursor the reference."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("j", "cursor_down", "Down", show=False),
         Binding("k", "cursor_up", "Up", show=False),
-        # Priority: the focused table's own Enter binding is hidden and would
-        # shadow this one in the footer.
-        Binding("enter", "use_as_reference", "Use as reference", priority=True),
+        # Not a priority binding: those run as the app reads the key, before the
+        # moves already queued for the table ("j j Enter" in one read used the
+        # row the cursor was on before the moves).
+        Binding("enter", "use_as_reference", "Use as reference"),
     ]
 
     def compose(self) -> ComposeResult:
         """Header, table, footer."""
         yield SessionHeader(id="best-header")
-        table: DataTable[str] = DataTable(id="best-laps", cursor_type="row")
+        table = BestLapsTable(id="best-laps", cursor_type="row")
         table.border_title = "Best laps at this track"
         yield table
         yield Static(id="best-empty")
@@ -72,7 +81,7 @@ class BestLapsScreen(DashboardScreen):
             self.dash.set_reference(self.live.best_laps[table.cursor_row].key)
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
-        """Enter inside the table."""
+        """A click on the highlighted row."""
         event.stop()
         self.action_use_as_reference()
 
