@@ -22,6 +22,10 @@ def _value(seconds: float | None) -> float | None:
     return float(seconds)
 
 
+def _whole_ms(seconds: float) -> float:
+    return round(seconds * 1000) / 1000
+
+
 def ordered_gaps(
     rows: Sequence[TowerRow],
 ) -> list[tuple[float | None, float | None]]:
@@ -34,6 +38,14 @@ def ordered_gaps(
       the interval to it (the interval is measured car to car, the closer figure).
     - Cars on another lap than the car in front keep the game's gap (a lapped car's
       gap is the game's to define). The leader has neither.
+    - Gaps are whole milliseconds (what the tower shows), and where a car's gap and
+      the front car's are both known the interval is their difference, so the Int
+      column always agrees with the Gap column. The game's own interval is
+      measured another way and disagrees: the real Melbourne capture sends P3
+      +2.150 behind P2 +1.033 with an interval of +1.134, and the demo showed
+      +2.118 then +2.170 with +0.000. The game's interval is kept where a gap is
+      missing, or where a car a lap apart is sent ahead of the car in front (a
+      difference would be negative).
     """
     result: list[tuple[float | None, float | None]] = []
     previous_gap: float | None = 0.0
@@ -55,7 +67,9 @@ def ordered_gaps(
         ):
             gap = previous_gap + (interval or 0.0)
         if gap is not None:
-            gap = max(0.0, gap)
+            gap = _whole_ms(max(0.0, gap))
+            if previous_gap is not None and gap >= previous_gap:
+                interval = _whole_ms(gap - previous_gap)
         result.append((gap, interval))
         previous_gap = gap
     return result
