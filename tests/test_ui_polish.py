@@ -15,6 +15,7 @@ import pytest
 import test_ui_app
 from rich.console import Console
 from test_ui_app import plain, wait_until
+from textual.command import CommandPalette
 from textual.widgets import DataTable
 from textual.widgets._footer import FooterKey
 
@@ -366,3 +367,33 @@ async def test_default_reference_is_the_fastest_lap_recorded_in_full(
         info = " ".join(plain(app.screen.info_text()).split())
         assert "reference (fastest recorded in full)" in info, info
         assert "delta: —" not in info, info
+
+
+async def test_palette_screenshot_saves_in_the_working_directory(
+    melbourne_store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Over ssh on a server there is rarely a ~/Downloads (Textual's default
+    # folder): the screenshot goes to the directory the dashboard was started in,
+    # and the notice names the file.
+    home, cwd = tmp_path / "home", tmp_path / "work"
+    home.mkdir()
+    cwd.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    monkeypatch.delenv("XDG_DOWNLOAD_DIR", raising=False)
+    monkeypatch.chdir(cwd)
+    app = create_app(_settings(melbourne_store))
+    async with app.run_test(size=SIZE_LARGE) as pilot:
+        await wait_until(pilot, lambda: app.live.tower is not None)
+        await pilot.press("ctrl+p")
+        await wait_until(pilot, lambda: isinstance(app.screen, CommandPalette))
+        await pilot.press(*"screenshot")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: bool(list(cwd.glob("*.svg"))))
+        (saved,) = cwd.glob("*.svg")
+        assert "<svg" in saved.read_text(encoding="utf-8")
+        await wait_until(pilot, lambda: bool(app._notifications))
+        messages = [str(n.message) for n in app._notifications]
+        assert any(str(saved) in message for message in messages), messages
+        assert not (home / "Downloads").exists()

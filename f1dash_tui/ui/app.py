@@ -11,9 +11,11 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from functools import partial
+from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
+from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
@@ -255,6 +257,36 @@ class F1DashApp(App[None]):
         if isinstance(payload, ReferenceUpdate):
             return live.apply_reference(payload)
         return set()
+
+    # ----------------------------------------------------------- screenshots
+    def deliver_screenshot(
+        self,
+        filename: str | None = None,
+        path: str | None = None,
+        time_format: str | None = None,
+    ) -> str | None:
+        """Save screenshots (the palette's Screenshot) in the working directory.
+
+        Textual's default is ~/Downloads, which a server reached over ssh rarely
+        has: the save failed. Textual's notice then names the saved file in full.
+        """
+        if path is None:
+            try:
+                path = str(Path.cwd())
+            except OSError:  # the directory was removed: the save fails and says so
+                path = "."
+        return super().deliver_screenshot(filename, path, time_format)
+
+    def on_delivery_failed(self, event: events.DeliveryFailed) -> None:
+        """Say why a screenshot could not be saved (Textual's notice does not)."""
+        if event.name == "screenshot":
+            event.prevent_default()  # instead of Textual's "Failed to save screenshot"
+            self.notify(
+                f"could not save the screenshot: {event.exception}",
+                title="Screenshot",
+                severity="error",
+                markup=False,  # "[Errno 2] ..." is no markup
+            )
 
     def trail(self) -> tuple[np.ndarray, np.ndarray]:
         """Every car's recent positions (the map's outline before a lap completes)."""
