@@ -28,6 +28,7 @@ from f1dash_tui.ui.app import create_app
 from f1dash_tui.ui.screens.help import HelpScreen
 from f1dash_tui.ui.widgets.car_panel import CarPanel
 from f1dash_tui.ui.widgets.session_header import SessionHeader
+from f1dash_tui.ui.widgets.timing_tower import TimingTower
 
 SIZE_LARGE = (160, 48)
 melbourne_store = test_ui_app.melbourne_store  # the module-scoped store fixture
@@ -397,3 +398,39 @@ async def test_palette_screenshot_saves_in_the_working_directory(
         messages = [str(n.message) for n in app._notifications]
         assert any(str(saved) in message for message in messages), messages
         assert not (home / "Downloads").exists()
+
+
+async def test_a_retry_under_a_second_away_reads_sensibly(
+    melbourne_store: Path,
+) -> None:
+    # A failing poll's panel subtitle and the header say when the next try is, in
+    # the same words: never "retry in 0s" (header) or "retry in 0.4s" (panel).
+    app = create_app(_settings(melbourne_store))
+    async with app.run_test(size=SIZE_LARGE) as pilot:
+        await wait_until(pilot, lambda: app.live.tower is not None)
+        for poller in app.pollers.values():
+            poller.pause()
+        await app.workers.wait_for_complete()
+        now = app.clock()
+        app.clock = lambda: now
+        status = app.pollers["live"].status
+        status.error = "store gone"
+        tower = app.screen.query_one(TimingTower)
+        for retry_in_s, words in (
+            (4.6, "retry in 4s"),
+            (0.4, "retry in <1s"),
+            (0.0, "retrying now"),
+            (-2.0, "retrying now"),  # the retry is running (a slow reconnect)
+        ):
+            status.next_try_unix_s = now + retry_in_s
+            app._show({"status"})
+            await pilot.pause()
+            subtitle = str(tower.border_subtitle)
+            assert f"! store gone - {words}" in subtitle, subtitle
+            assert app.first_error() == f"live poll failed, {words}: store gone"
+        # Paused, no retry is coming until p resumes polling.
+        app.paused = True
+        app._show({"status"})
+        await pilot.pause()
+        assert "! store gone - retry on resume" in str(tower.border_subtitle)
+        assert app.first_error() == "live poll failed, retry on resume: store gone"

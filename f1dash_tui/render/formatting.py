@@ -69,6 +69,24 @@ def format_age(seconds: float | None) -> str:
     return f"{hours}h{rest // 60:02d}m"
 
 
+def format_retry(retry_in_s: float | None) -> str:
+    """When a failed poll is tried again, in whole seconds like the age badges.
+
+    ``retry in 12s``, ``retry in <1s``; ``retrying now`` once it is due (the retry
+    is running: a reconnect can take seconds); ``retry on resume`` when none is
+    scheduled (polling paused). Never "retry in 0s".
+    """
+    if _is_missing(retry_in_s) or retry_in_s is None:
+        return "retry on resume"
+    if retry_in_s <= 0:
+        return "retrying now"
+    if retry_in_s < 1:
+        return "retry in <1s"
+    if retry_in_s < 60:
+        return f"retry in {int(retry_in_s)}s"
+    return f"retry in {format_age(retry_in_s)}"
+
+
 def format_clock(seconds: float | None) -> str:
     """A session clock or time left as ``h:mm:ss`` or ``m:ss``."""
     if _is_missing(seconds) or seconds is None or seconds < 0:

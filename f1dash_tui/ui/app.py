@@ -20,6 +20,7 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
+from f1dash_tui.render.formatting import format_retry
 from f1dash_tui.render.traces import (
     METRICS,
     Metric,
@@ -324,14 +325,13 @@ class F1DashApp(App[None]):
         for poller in self.pollers.values():
             status = poller.status
             if status.error is not None:
-                retry = (
-                    max(0.0, status.next_try_unix_s - now)
-                    if status.next_try_unix_s
-                    else 0.0
+                retry_in_s = (
+                    None
+                    if self.paused or status.next_try_unix_s is None
+                    else status.next_try_unix_s - now
                 )
-                return (
-                    f"{poller.group} poll failed, retry in {retry:.0f}s: {status.error}"
-                )
+                retry = format_retry(retry_in_s)
+                return f"{poller.group} poll failed, {retry}: {status.error}"
         return None
 
     # ----------------------------------------------------------- user actions

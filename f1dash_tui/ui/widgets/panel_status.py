@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.widget import Widget
 
-from f1dash_tui.render.formatting import format_age
+from f1dash_tui.render.formatting import format_age, format_retry
 from f1dash_tui.ui.pollers import PollStatus
 
 STALE_AFTER_S = 5.0
@@ -43,16 +43,16 @@ def show_status(
         widget.set_class(failing, "-error")
     if failing:
         retry_in_s = (
-            max(0.0, status.next_try_unix_s - now_unix_s)
-            if status.next_try_unix_s is not None
-            else None
+            None
+            if paused or status.next_try_unix_s is None
+            else status.next_try_unix_s - now_unix_s
         )
         last_ok = (
             f", last good {format_age(now_unix_s - status.last_ok_unix_s)} ago"
             if status.last_ok_unix_s is not None
             else ""
         )
-        subtitle = f"! {status.error} - retry in {format_age(retry_in_s)}{last_ok}"
+        subtitle = f"! {status.error} - {format_retry(retry_in_s)}{last_ok}"
     elif paused:
         subtitle = "paused"
     elif data_age_s is not None:
