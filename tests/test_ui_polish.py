@@ -29,6 +29,7 @@ from f1dash_tui.ui.screens.help import HelpScreen
 from f1dash_tui.ui.widgets.car_panel import CarPanel
 from f1dash_tui.ui.widgets.session_header import SessionHeader
 from f1dash_tui.ui.widgets.timing_tower import TimingTower
+from f1dash_tui.ui.widgets.track_map_view import TrackMapView
 
 SIZE_LARGE = (160, 48)
 melbourne_store = test_ui_app.melbourne_store  # the module-scoped store fixture
@@ -434,3 +435,40 @@ async def test_a_retry_under_a_second_away_reads_sensibly(
         await pilot.pause()
         assert "! store gone - retry on resume" in str(tower.border_subtitle)
         assert app.first_error() == "live poll failed, retry on resume: store gone"
+
+
+def _without_participants(store_path: Path, folder: Path) -> Path:
+    """A copy of the store with no Participants rows (none arrived yet)."""
+    path = folder / "no-participants.sqlite3"
+    with sqlite3.connect(store_path) as source, sqlite3.connect(path) as copy:
+        source.backup(copy)
+        copy.execute("DELETE FROM participants")
+    return path
+
+
+async def test_car_without_participants_row_is_named_by_its_slot(
+    melbourne_store: Path, tmp_path: Path
+) -> None:
+    # Lap Data can arrive before the first Participants packet: the car is "car N"
+    # (as in the tower), its number and team are unknown, never "#-1" or "Team -1".
+    path = _without_participants(melbourne_store, tmp_path)
+    app = create_app(_settings(path))
+    async with app.run_test(size=SIZE_LARGE) as pilot:
+        panel = app.screen.query_one(CarPanel)
+        await wait_until(
+            pilot, lambda: app.live.tower is not None and len(panel.lines) > 1
+        )
+        car = app.live.selected_car
+        assert car is not None
+        title = panel.lines[0].plain
+        assert f"P1 car {car} " in title, title
+        assert "-1" not in title and "Team" not in title, title
+        tower = app.screen.query_one(TimingTower)
+        cells = tower.row_text(0)
+        assert cells[2] == f"▌car {car}", cells
+        assert "-1" not in cells, cells
+        # The map's label of the selected car too (was a bare "P1").
+        track = app.screen.query_one(TrackMapView)
+        await wait_until(
+            pilot, lambda: any(f"P1 car {car}" in line.plain for line in track.lines)
+        )

@@ -344,15 +344,16 @@ class DashboardQueries:
         rows = []
         for row, (gap_s, interval_s) in zip(active, gaps, strict=True):
             car = int(row["car_index"])
-            name, team, number, _ = people.get(car, ("", -1, -1, 0))
+            # Lap Data can come before the first Participants packet names a car.
+            name, team, number, _ = people.get(car, ("", None, None, 0))
             compound, age = tyres.get(car, (None, None))
             rows.append(
                 TowerRow(
                     car_index=car,
                     position=int(row["car_position"]),
-                    race_number=int(number),
+                    race_number=_int(number),
                     driver_name=str(name or ""),
-                    team_id=int(team),
+                    team_id=_int(team),
                     lap_number=int(row["current_lap_num"]),
                     gap_to_leader_s=gap_s,
                     interval_s=interval_s,

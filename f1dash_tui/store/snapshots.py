@@ -51,9 +51,11 @@ class TowerRow:
 
     car_index: int
     position: int
-    race_number: int
+    race_number: int | None
+    """None until the session's first Participants packet names the car."""
     driver_name: str
-    team_id: int
+    """Empty until the first Participants packet."""
+    team_id: int | None
     lap_number: int
     gap_to_leader_s: float | None
     interval_s: float | None

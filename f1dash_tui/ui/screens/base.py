@@ -139,8 +139,9 @@ class DashboardScreen(Screen[None]):
                 row = live.row_for(index)
                 if row is None:
                     continue
+                short_name = row.driver_name[:3].upper() or f"car {index}"
                 label = (
-                    f"P{row.position} {row.driver_name[:3].upper()}"
+                    f"P{row.position} {short_name}"
                     if index == live.selected_car
                     else ""
                 )

@@ -33,11 +33,14 @@ def car_panel_lines(
         return [Text("no car selected: move with up/down or j/k, Enter selects")]
     title = Text()
     title.append("▌", style=labels.team_colour_of(packet_format, row.team_id))
-    title.append(f"P{row.position} #{row.race_number} ", style="bold")
-    title.append(row.driver_name, style="bold")
-    title.append(
-        f"  {labels.team_name(packet_format, row.team_id)}  lap {row.lap_number}"
-    )
+    # Before the first Participants packet the car has no number, name or team:
+    # it is "car N" as in the tower.
+    number = "" if row.race_number is None else f" #{row.race_number}"
+    title.append(f"P{row.position}{number} ", style="bold")
+    title.append(row.driver_name or f"car {row.car_index}", style="bold")
+    if row.team_id is not None:
+        title.append(f"  {labels.team_name(packet_format, row.team_id)}")
+    title.append(f"  lap {row.lap_number}")
     title.append(f"  S{row.sector + 1}")
     if row.current_lap_invalid:
         title.append("  X invalid", style="bold")

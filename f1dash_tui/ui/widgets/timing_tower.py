@@ -90,7 +90,7 @@ def tower_cells(
             f"{SELECTED_MARK if is_selected else ' '}{row.position:>2}",
             style="bold" if is_selected else "",
         ),
-        str(row.race_number),
+        "" if row.race_number is None else str(row.race_number),
         driver,
         fmt.format_gap(gap_s, is_leader=row.position == 1),
         fmt.format_gap(interval_s, is_leader=row.position == 1)
