@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import io
 import sqlite3
+from dataclasses import replace
 from itertools import pairwise
 from pathlib import Path
 
 import pytest
 import test_ui_app
+import test_ui_fresh_eyes
 from rich.console import Console
 from test_ui_app import plain, wait_until
 from textual.command import CommandPalette
@@ -28,7 +30,14 @@ from f1dash_tui.ui.app import create_app
 from f1dash_tui.ui.screens.help import HelpScreen
 from f1dash_tui.ui.widgets.car_panel import CarPanel
 from f1dash_tui.ui.widgets.session_header import SessionHeader
-from f1dash_tui.ui.widgets.timing_tower import TimingTower
+from f1dash_tui.ui.widgets.timing_tower import (
+    COLUMNS,
+    TimingTower,
+    _title_line,
+    tower_cells,
+    tower_line,
+    visible_columns,
+)
 from f1dash_tui.ui.widgets.track_map_view import TrackMapView
 
 SIZE_LARGE = (160, 48)
@@ -472,3 +481,46 @@ async def test_car_without_participants_row_is_named_by_its_slot(
         await wait_until(
             pilot, lambda: any(f"P1 car {car}" in line.plain for line in track.lines)
         )
+
+
+def _tower_header(app: object) -> str:
+    """The tower's title row as the terminal shows it (inside its border)."""
+    tower = app.screen.query_one(TimingTower)  # type: ignore[attr-defined]
+    region = tower.content_region
+    line = _screen_text(app).splitlines()[region.y]
+    return line[region.x : region.right]
+
+
+@pytest.mark.parametrize("size", [(120, 40), (80, 24), (160, 48)])
+async def test_tower_columns_fit_the_tower_at_common_sizes(
+    melbourne_store: Path, size: tuple[int, int]
+) -> None:
+    app = create_app(_settings(melbourne_store))
+    async with app.run_test(size=size) as pilot:
+        await wait_until(pilot, lambda: app.live.tower is not None)
+        await pilot.pause(0.1)
+        header = _tower_header(app)
+        assert " Int " in header, header
+        tower = app.screen.query_one(TimingTower)
+        titles = [COLUMNS[i].title for i in visible_columns(tower.content_size.width)]
+        assert header.split() == titles, (header, titles)
+        if size[0] >= 160:
+            assert titles == [column.title for column in COLUMNS]
+
+
+def test_tower_columns_keep_int_whole_at_every_width() -> None:
+    # Int is as wide as Gap (both can be over a minute: "+1:05.400"); columns of
+    # lower priority give way first, and the columns shown always fit.
+    row = replace(
+        test_ui_fresh_eyes._tower_row(7, 9, 3, 130.5, 65.4), driver_name="BOTTAS"
+    )
+    cells = tower_cells(row, is_selected=False, overall_best_s=None)
+    int_index = [column.title for column in COLUMNS].index("Int")
+    for width in range(36, 120):
+        shown = visible_columns(width)
+        used = sum(COLUMNS[i].width for i in shown) + len(shown) - 1
+        assert used <= width, (width, shown)
+        assert int_index in shown, width
+        line = tower_line(cells, shown).plain
+        assert "+2:10.500" in line and "+1:05.400" in line, (width, line)
+        assert "Int" in _title_line(shown).plain.split(), (width, shown)

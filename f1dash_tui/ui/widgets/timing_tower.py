@@ -26,30 +26,33 @@ from f1dash_tui.ui.widgets.line_view import line_strip
 
 @dataclass(frozen=True)
 class TowerColumn:
-    """A tower column: its title, width in cells and how early it is dropped."""
+    """A tower column: its title, width in cells and how early it gives way."""
 
     title: str
     width: int
     drop_rank: int
-    """Columns with the highest rank go first when the terminal is narrow."""
+    """The tower takes columns in rank order while they fit: 0 always shows, and
+    the highest rank is the first to go when the tower is narrow."""
     right: bool = False
 
 
 COLUMNS = (
-    TowerColumn("P", 4, 0, right=True),
-    TowerColumn("No", 3, 6, right=True),
+    TowerColumn("P", 3, 0, right=True),
+    TowerColumn("No", 3, 7, right=True),
     TowerColumn("Driver", 12, 0),
     TowerColumn("Gap", 9, 0, right=True),
-    TowerColumn("Int", 8, 2, right=True),
-    TowerColumn("Last", 10, 1),
-    TowerColumn("Best", 10, 3),
-    TowerColumn("S", 2, 5),
-    TowerColumn("Tyre", 5, 2),
-    TowerColumn("Pit", 4, 7),
-    TowerColumn("Pen", 6, 4),
-    TowerColumn("Tags", 9, 8),
+    # As wide as Gap: an interval can be over a minute too ("+1:05.400").
+    TowerColumn("Int", 9, 1, right=True),
+    TowerColumn("Last", 10, 2),
+    TowerColumn("Best", 10, 4),
+    TowerColumn("S", 2, 6),
+    TowerColumn("Tyre", 5, 3),
+    TowerColumn("Pit", 4, 8),
+    TowerColumn("Pen", 6, 5),
+    TowerColumn("Tags", 9, 9),
 )
-"""Order of the cells from ``tower_cells``; 94 cells wide with all columns."""
+"""Order of the cells from ``tower_cells``; 93 cells wide with all columns (the
+tower at 160 columns has 94), 53 with the first six (120 columns have 54)."""
 
 SELECTED_MARK = "▶"
 CELL_CACHE_MAX = 5000
@@ -120,37 +123,38 @@ def _timed(seconds: float | None, state: fmt.TimeState) -> Text:
 
 
 _STATE_STYLE = {"overall-best": "bold magenta", "personal-best": "green"}
+_COLUMN_GAP = Segment(" ")
 
 
 def visible_columns(width: int) -> list[int]:
-    """Indices of the columns that fit in ``width`` cells, dropping by rank."""
-    shown = list(range(len(COLUMNS)))
+    """Indices of the columns that fit in ``width`` cells, in the tower's order.
 
-    def needed(indices: list[int]) -> int:
-        return sum(COLUMNS[i].width + 1 for i in indices)
-
-    for rank in sorted({c.drop_rank for c in COLUMNS}, reverse=True):
-        if needed(shown) <= width or rank == 0:
-            break
-        shown = [i for i in shown if COLUMNS[i].drop_rank != rank]
-    return shown
+    Columns are taken by rank while they fit, one space apart; one too wide for the
+    room left is skipped, so a narrower one of lower rank can still use it. A column
+    shows whole or not at all: a cut Int ("+1:05.4") would read as another time.
+    """
+    shown: list[int] = []
+    used = -1  # n columns need n - 1 spaces between them
+    for index in sorted(range(len(COLUMNS)), key=lambda i: COLUMNS[i].drop_rank):
+        column = COLUMNS[index]
+        if column.drop_rank == 0 or used + 1 + column.width <= width:
+            shown.append(index)
+            used += 1 + column.width
+    return sorted(shown)
 
 
 def _title_line(columns: list[int]) -> Text:
-    title = Text(no_wrap=True, overflow="crop", end="", style="bold")
-    for index in columns:
-        column = COLUMNS[index]
-        title.append(
-            column.title.rjust(column.width)
-            if column.right
-            else column.title.ljust(column.width)
-        )
-        title.append(" ")
-    return title
+    titles = (
+        COLUMNS[i].title.rjust(COLUMNS[i].width)
+        if COLUMNS[i].right
+        else COLUMNS[i].title.ljust(COLUMNS[i].width)
+        for i in columns
+    )
+    return Text(" ".join(titles), no_wrap=True, overflow="crop", end="", style="bold")
 
 
 def tower_line(cells: list[Text | str], columns: list[int]) -> Text:
-    """One tower row laid out in fixed-width columns.
+    """One tower row laid out in fixed-width columns, one space between them.
 
     Built as one string plus spans (no per-cell Text copies): it runs for 22 rows
     every poll, and the copy-and-pad version took most of the tower's render time.
@@ -160,13 +164,15 @@ def tower_line(cells: list[Text | str], columns: list[int]) -> Text:
     spans: list[Span] = []
     position = 0
     for index in columns:
+        if pieces:
+            pieces.append(" ")
+            position += 1
         column = COLUMNS[index]
         cell = cells[index]
         plain = (cell if isinstance(cell, str) else cell.plain)[: column.width]
         padding = column.width - len(plain)
         start = position + (padding if column.right else 0)
         pieces.append(" " * padding + plain if column.right else plain + " " * padding)
-        pieces.append(" ")
         if isinstance(cell, Text):
             if cell.style:
                 spans.append(Span(start, start + len(plain), cell.style))
@@ -174,7 +180,7 @@ def tower_line(cells: list[Text | str], columns: list[int]) -> Text:
                 if span.start < len(plain):
                     end = min(span.end, len(plain))
                     spans.append(Span(start + span.start, start + end, span.style))
-        position += column.width + 1
+        position += column.width
     return Text("".join(pieces), spans=spans, no_wrap=True, overflow="crop", end="")
 
 
@@ -349,6 +355,8 @@ class TimingTower(Widget, can_focus=True):
         segments: list[Segment] = []
         cache = self._cell_segments
         for index in columns:
+            if segments:
+                segments.append(_COLUMN_GAP)
             cell = cells[index]
             key = (
                 (index, cell)
