@@ -318,7 +318,7 @@ async def test_help_lists_every_key(melbourne_store: Path) -> None:
             "Cycle metric",
             "Pick reference lap",
             "Select car under cursor",
-            "Help: keys",
+            "Keys",
             "Quit",
         } <= titles
 

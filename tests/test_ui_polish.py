@@ -524,3 +524,16 @@ def test_tower_columns_keep_int_whole_at_every_width() -> None:
         line = tower_line(cells, shown).plain
         assert "+2:10.500" in line and "+1:05.400" in line, (width, line)
         assert "Int" in _title_line(shown).plain.split(), (width, shown)
+
+
+async def test_palette_lists_the_keys_once(melbourne_store: Path) -> None:
+    # Textual's own "Keys" (its key panel) and the dashboard's "Help: keys" were
+    # two entries for one thing: the palette keeps the dashboard's help screen.
+    app = create_app(_settings(melbourne_store))
+    async with app.run_test(size=SIZE_LARGE) as pilot:
+        commands = list(app.get_system_commands(app.screen))
+        titles = [command.title for command in commands]
+        keys = [c for c in commands if "key" in c.title.lower()]
+        assert [c.title for c in keys] == ["Keys"], titles
+        keys[0].callback()
+        await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen))

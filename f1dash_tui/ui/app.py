@@ -431,7 +431,11 @@ class F1DashApp(App[None]):
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         """The command palette lists every action of the dashboard."""
-        yield from super().get_system_commands(screen)
+        # Textual's own "Keys" opens its key panel, a second entry beside ours for
+        # the same thing: the help screen (?) lists every screen's keys, keep it.
+        for command in super().get_system_commands(screen):
+            if command.title != "Keys":
+                yield command
         for name in SCREEN_ORDER:
             yield SystemCommand(
                 f"Screen: {SCREEN_TITLES[name]}",
@@ -455,7 +459,7 @@ class F1DashApp(App[None]):
             "Enter on the live screen",
             self._select_under_cursor,
         )
-        yield SystemCommand("Help: keys", "?", self.action_help)
+        yield SystemCommand("Keys", "?: every key of every screen", self.action_help)
 
     def _select_under_cursor(self) -> None:
         screen = self.screen
