@@ -12,7 +12,9 @@ from dataclasses import replace
 from itertools import pairwise
 from pathlib import Path
 
+import numpy as np
 import pytest
+import test_render_traces
 import test_ui_app
 import test_ui_fresh_eyes
 from rich.console import Console
@@ -22,6 +24,7 @@ from textual.widgets import DataTable
 from textual.widgets._footer import FooterKey
 
 from f1dash_tui.ingest.service import ingest_datagrams, replay_to_store
+from f1dash_tui.render import traces
 from f1dash_tui.settings import IngestSettings, Settings, StoreSettings, UISettings
 from f1dash_tui.store import open_store
 from f1dash_tui.telemetry.pcap import read_pcap
@@ -537,3 +540,39 @@ async def test_palette_lists_the_keys_once(melbourne_store: Path) -> None:
         assert [c.title for c in keys] == ["Keys"], titles
         keys[0].callback()
         await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen))
+
+
+@pytest.mark.parametrize(
+    ("low", "high", "max_ticks", "ticks"),
+    [
+        (0.0, 360.0, 6, [0, 100, 200, 300]),
+        (0.0, 360.0, 8, [0, 50, 100, 150, 200, 250, 300, 350]),
+        (0.0, 360 / 1.609344, 6, [0, 50, 100, 150, 200]),  # mph
+        (0.0, 360 / 1.609344, 3, [0, 100, 200]),
+        (0.0, 1.0, 6, [0, 0.2, 0.4, 0.6, 0.8, 1.0]),
+        (-1.0, 8.0, 6, [0, 2, 4, 6, 8]),
+        (-1.0, 1.0, 5, [-1.0, -0.5, 0, 0.5, 1.0]),
+        (0.0, 13_500.0, 4, [0, 5000, 10_000]),
+    ],
+)
+def test_axis_ticks_are_round_and_evenly_spaced(
+    low: float, high: float, max_ticks: int, ticks: list[float]
+) -> None:
+    assert traces.axis_ticks(low, high, max_ticks) == ticks
+
+
+def test_compare_plot_in_mph_labels_round_speeds() -> None:
+    distance = np.linspace(0, 5000, 500)
+    lap = test_render_traces._lap(distance, 200 + 100 * np.sin(distance / 400))
+    text = traces.compare_plot(
+        lap,
+        lap,
+        traces.METRICS[0],
+        80,
+        20,
+        track_length_m=5000,
+        colour=False,
+        units="imperial",
+    ).plain
+    labels = [line.split("┤")[0].strip() for line in text.splitlines() if "┤" in line]
+    assert labels == ["200", "150", "100", "50", "0"], labels

@@ -6,6 +6,7 @@ corner whatever their pace.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Literal
 
@@ -232,6 +233,37 @@ def _downsample(
     return distance.tolist(), values.tolist()
 
 
+def axis_ticks(low: float, high: float, max_ticks: int) -> list[float]:
+    """Round, evenly spaced values from ``low`` to ``high``, at most ``max_ticks``.
+
+    The step is 1, 2 or 5 times a power of ten, the smallest that keeps to
+    ``max_ticks``: 0, 50, 100 ... mph rather than plotext's 37.3, 74.6 ... (a sixth
+    of 360 km/h in mph). No 2.5: gears would get a tick at 7.5. The ends need not
+    be ticks (0-360 km/h: 0 ... 300).
+    """
+    if not high > low:
+        return [low]
+    max_ticks = max(2, max_ticks)
+    exponent = math.floor(math.log10((high - low) / max_ticks))
+    while True:
+        for mantissa in (1.0, 2.0, 5.0):
+            step = mantissa * 10.0**exponent
+            # The tolerance keeps an end that is a multiple (1.0 / 0.2) a tick.
+            first = math.ceil(low / step - 1e-9)
+            last = math.floor(high / step + 1e-9)
+            if last - first + 1 <= max_ticks:
+                # round: 3 x 0.2 is 0.6000000000000001; + 0.0 turns -0.0 into 0.0
+                return [round(k * step, 9) + 0.0 for k in range(first, last + 1)]
+        exponent += 1
+
+
+Y_TICK_EVERY_ROWS = 3
+"""Rows between y-axis labels at least: closer, the labels read as a column of
+numbers rather than marks on an axis."""
+PLOT_FRAME_ROWS = 5
+"""Rows of a plotext plot that are not the plot area: title, top border, x axis,
+its labels and the x label."""
+
 PlotMarker = Literal["braille", "hd", "dot"]
 
 NO_COLOR_REFERENCE_MARKER = "x"
@@ -257,6 +289,9 @@ def compare_plot(
     """
     width, height = max(20, width), max(5, height)
     plotext.clf()
+    # The widget's size, not the terminal's: plotext would shrink the plot to the
+    # terminal's size (80x24 when stdout is no terminal, as under Pilot).
+    plotext.limitsize(False, False)
     plotext.plotsize(width, height)
     plotext.theme("pro" if colour else "clear")
     plotext_marker = "." if marker == "dot" else marker
@@ -282,7 +317,11 @@ def compare_plot(
         plotext.plot(xs, ys, marker=lap_marker, label=label, color=plot_colour)
     if x_limit:
         plotext.xlim(0, x_limit)
-    plotext.ylim(metric.low * scale, metric.high * scale)
+    low, high = metric.low * scale, metric.high * scale
+    plotext.ylim(low, high)
+    plot_rows = height - PLOT_FRAME_ROWS
+    ticks = axis_ticks(low, high, plot_rows // Y_TICK_EVERY_ROWS + 1)
+    plotext.yticks(ticks, [f"{tick:,g}" for tick in ticks])
     plotext.xlabel("lap distance (m)")
     plotext.title(f"{metric.label}" + (f" ({unit})" if unit else ""))
     built = plotext.build()
