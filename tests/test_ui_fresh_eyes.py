@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import threading
 import time
 from pathlib import Path
 
@@ -236,3 +237,73 @@ def test_a_reader_follows_a_file_put_in_place_of_its_store(
         assert check.fetch(sessions) == [new_uid]
     finally:
         check.close()
+
+
+def _header_line(app: F1DashApp) -> str:
+    """The header's second line (source, data age, polling, ingest)."""
+    header = app.screen.query_one(SessionHeader)
+    return plain(header.render(), 400).split("\n")[1]
+
+
+async def test_header_says_ingest_is_not_running_after_its_last_stats_row(
+    race_store: Path,
+) -> None:
+    reader = open_store(StoreSettings(sqlite_path=race_store), read_only=True)
+    try:
+        ((written_unix_s,),) = reader.fetch("SELECT MAX(unix_s) FROM ingest_stats")
+    finally:
+        reader.close()
+    app = create_app(_settings(race_store))
+    app.clock = lambda: written_unix_s + 0.5
+    async with app.run_test(size=SIZE_LARGE) as pilot:
+        await wait_until(pilot, lambda: "pkt/s" in _header_line(app))
+        assert "not running" not in _header_line(app)
+        # The same row read 12 minutes after ingest wrote it: ingest has stopped.
+        app.clock = lambda: written_unix_s + 12 * 60
+        app.pollers["slow"].poll_soon()
+        await wait_until(pilot, lambda: "not running" in _header_line(app))
+        line = _header_line(app)
+        assert line.endswith("ingest not running (last seen 12m00s ago)"), line
+        assert "pkt/s" not in line and "lag" not in line
+
+
+async def test_header_tells_a_running_ingest_from_one_that_stopped(
+    melbourne_pcap: Path, tmp_path: Path
+) -> None:
+    """A replay at the capture's own pace writes a stats row a second; the header
+    shows its rate while it runs and says it stopped a few seconds after it does."""
+    path = tmp_path / "live.sqlite3"
+    writer = open_store(StoreSettings(sqlite_path=path))
+    stop = threading.Event()
+    feed = threading.Thread(
+        target=replay_to_store,
+        args=(melbourne_pcap, writer),
+        kwargs={
+            "speed": 1.0,
+            "stop_event": stop,
+            "settings": IngestSettings(spool_dir=tmp_path / "spool"),
+        },
+    )
+    settings = Settings(
+        store=StoreSettings(sqlite_path=path),
+        ui=UISettings(live_poll_interval_s=2.0, slow_poll_interval_s=1.0),
+    )
+    app = create_app(settings)
+    feed.start()
+    try:
+        async with app.run_test(size=SIZE_LARGE) as pilot:
+            await wait_until(pilot, lambda: "pkt/s" in _header_line(app))
+            # Running: five slow polls never call it stopped.
+            running_until = time.monotonic() + 5.0
+            while time.monotonic() < running_until:
+                await pilot.pause(0.1)
+                assert "not running" not in _header_line(app)
+            assert "pkt/s" in _header_line(app)
+            stop.set()
+            await asyncio.to_thread(feed.join)
+            await wait_until(pilot, lambda: "not running" in _header_line(app))
+            assert "ingest not running (last seen " in _header_line(app)
+    finally:
+        stop.set()
+        feed.join()
+        writer.close()
