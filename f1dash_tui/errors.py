@@ -27,6 +27,11 @@ class StoreUnavailableError(StoreError):
     """The store is (perhaps temporarily) unreachable; callers may retry."""
 
 
+class StoreMissingError(StoreUnavailableError):
+    """The SQLite store file is not there (yet, or any more) or has no tables yet:
+    ingest creates it, so a viewer retries at its poll interval."""
+
+
 class SchemaVersionError(StoreError):
     """The store was written by a different schema version."""
 

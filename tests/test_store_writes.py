@@ -256,6 +256,7 @@ def test_pipeline_health_reads_the_latest_statistics(writer_store: Store) -> Non
     assert health.bad_packets == 7
     assert health.bad_by_reason == (("truncated", 5), ("2024/3 wrong size", 2))
     assert health.write_lag_s == pytest.approx(0.04)
+    assert health.written_unix_s == pytest.approx(1001.0)
 
 
 def test_penalty_and_safety_car_events_read_as_text(writer_store: Store) -> None:

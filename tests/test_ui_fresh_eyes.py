@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
+import threading
+import time
 from pathlib import Path
 
 import numpy as np
 import pytest
-from test_ui_app import wait_until
+from test_ui_app import plain, wait_until
 from textual import events
 from textual.widgets import DataTable
 
@@ -17,28 +20,35 @@ from f1dash_tui.render.gaps import ordered_gaps
 from f1dash_tui.settings import IngestSettings, Settings, StoreSettings, UISettings
 from f1dash_tui.store import open_store
 from f1dash_tui.store.snapshots import TowerRow
+from f1dash_tui.store.sqlite import FILE_CHECK_INTERVAL_S
 from f1dash_tui.telemetry.decode import Decoder
 from f1dash_tui.telemetry.pcap import read_pcap
 from f1dash_tui.ui.app import F1DashApp, create_app
+from f1dash_tui.ui.widgets.session_header import SessionHeader
 
 SIZE_LARGE = (160, 48)
+
+
+def _replay_into(path: Path, capture: Path, *, session_uid_salt: int = 0) -> None:
+    """Ingest ``capture`` at full speed into the SQLite store at ``path``."""
+    store = open_store(StoreSettings(sqlite_path=path))
+    try:
+        replay_to_store(
+            capture,
+            store,
+            speed=None,
+            session_uid_salt=session_uid_salt,
+            settings=IngestSettings(spool_dir=path.parent / "spool"),
+        )
+    finally:
+        store.close()
 
 
 @pytest.fixture(scope="module")
 def race_store(melbourne_pcap: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The real Melbourne capture ingested at full speed."""
-    folder = tmp_path_factory.mktemp("fresh-eyes-store")
-    path = folder / "race.sqlite3"
-    store = open_store(StoreSettings(sqlite_path=path))
-    try:
-        replay_to_store(
-            melbourne_pcap,
-            store,
-            speed=None,
-            settings=IngestSettings(spool_dir=folder / "spool"),
-        )
-    finally:
-        store.close()
+    path = tmp_path_factory.mktemp("fresh-eyes-store") / "race.sqlite3"
+    _replay_into(path, melbourne_pcap)
     return path
 
 
@@ -156,3 +166,144 @@ def test_int_column_is_the_difference_of_the_shown_gaps(melbourne_pcap: Path) ->
     assert checked > 15_000
     # Frame 4869 sends P2 +1.033, P3 +2.150 with an interval of +1.134.
     assert first_frame_seen[:2] == ["+1.033", "+1.117"]
+
+
+async def test_a_replaced_store_file_is_followed(
+    melbourne_pcap: Path, tmp_path: Path
+) -> None:
+    """The store is moved aside while the dashboard is open; a new ingest creates
+    another file at the same path (empty at first), then fills it."""
+    path = tmp_path / "store.sqlite3"
+    _replay_into(path, melbourne_pcap)
+    app = create_app(_settings(path))
+    async with app.run_test(size=SIZE_LARGE) as pilot:
+        await wait_until(pilot, lambda: app.live.session is not None)
+        assert app.live.session is not None
+        old_uid = app.live.session.session_uid
+        live = app.pollers["live"]
+        header = app.screen.query_one(SessionHeader)
+
+        path.rename(tmp_path / "moved-aside.sqlite3")
+        await wait_until(pilot, lambda: "is gone" in (live.status.error or ""))
+        assert f"store file {path} is gone" in (live.status.error or "")
+        await wait_until(pilot, lambda: "is gone" in plain(header.render(), 400))
+        assert app.live.session.session_uid == old_uid  # the last good data stays
+
+        # A new ingest's file exists a moment before its tables do.
+        path.touch()
+        await wait_until(pilot, lambda: "still empty" in (live.status.error or ""))
+        # Not backed off: retried at the 2 s poll interval, like a missing file.
+        assert live.status.next_try_unix_s is not None
+        assert live.status.next_try_unix_s - app.clock() <= 2.1
+
+        await asyncio.to_thread(_replay_into, path, melbourne_pcap, session_uid_salt=7)
+        await wait_until(
+            pilot,
+            lambda: (
+                app.live.session is not None and app.live.session.session_uid != old_uid
+            ),
+        )
+        await wait_until(pilot, lambda: live.status.error is None)
+        reader = open_store(StoreSettings(sqlite_path=path), read_only=True)
+        try:
+            (row,) = reader.fetch("SELECT DISTINCT session_uid FROM sessions")
+        finally:
+            reader.close()
+        assert app.live.session.session_uid == row[0]
+
+
+def test_a_reader_follows_a_file_put_in_place_of_its_store(
+    melbourne_pcap: Path, tmp_path: Path
+) -> None:
+    """``mv new.sqlite3 store.sqlite3``: the path names another file at once, with no
+    moment without one; a store the caller opened (not the app) follows it too."""
+    path = tmp_path / "store.sqlite3"
+    _replay_into(path, melbourne_pcap)
+    newer = tmp_path / "newer" / "store.sqlite3"
+    newer.parent.mkdir()
+    _replay_into(newer, melbourne_pcap, session_uid_salt=7)
+    sessions = "SELECT DISTINCT session_uid FROM sessions"
+    reader = open_store(StoreSettings(sqlite_path=path), read_only=True)
+    try:
+        (old_uid,) = reader.fetch(sessions)
+        newer.replace(path)
+        time.sleep(FILE_CHECK_INTERVAL_S + 0.1)
+        (new_uid,) = reader.fetch(sessions)
+    finally:
+        reader.close()
+    assert new_uid != old_uid
+    check = open_store(StoreSettings(sqlite_path=path), read_only=True)
+    try:
+        assert check.fetch(sessions) == [new_uid]
+    finally:
+        check.close()
+
+
+def _header_line(app: F1DashApp) -> str:
+    """The header's second line (source, data age, polling, ingest)."""
+    header = app.screen.query_one(SessionHeader)
+    return plain(header.render(), 400).split("\n")[1]
+
+
+async def test_header_says_ingest_is_not_running_after_its_last_stats_row(
+    race_store: Path,
+) -> None:
+    reader = open_store(StoreSettings(sqlite_path=race_store), read_only=True)
+    try:
+        ((written_unix_s,),) = reader.fetch("SELECT MAX(unix_s) FROM ingest_stats")
+    finally:
+        reader.close()
+    app = create_app(_settings(race_store))
+    app.clock = lambda: written_unix_s + 0.5
+    async with app.run_test(size=SIZE_LARGE) as pilot:
+        await wait_until(pilot, lambda: "pkt/s" in _header_line(app))
+        assert "not running" not in _header_line(app)
+        # The same row read 12 minutes after ingest wrote it: ingest has stopped.
+        app.clock = lambda: written_unix_s + 12 * 60
+        app.pollers["slow"].poll_soon()
+        await wait_until(pilot, lambda: "not running" in _header_line(app))
+        line = _header_line(app)
+        assert line.endswith("ingest not running (last seen 12m00s ago)"), line
+        assert "pkt/s" not in line and "lag" not in line
+
+
+async def test_header_tells_a_running_ingest_from_one_that_stopped(
+    melbourne_pcap: Path, tmp_path: Path
+) -> None:
+    """A replay at the capture's own pace writes a stats row a second; the header
+    shows its rate while it runs and says it stopped a few seconds after it does."""
+    path = tmp_path / "live.sqlite3"
+    writer = open_store(StoreSettings(sqlite_path=path))
+    stop = threading.Event()
+    feed = threading.Thread(
+        target=replay_to_store,
+        args=(melbourne_pcap, writer),
+        kwargs={
+            "speed": 1.0,
+            "stop_event": stop,
+            "settings": IngestSettings(spool_dir=tmp_path / "spool"),
+        },
+    )
+    settings = Settings(
+        store=StoreSettings(sqlite_path=path),
+        ui=UISettings(live_poll_interval_s=2.0, slow_poll_interval_s=1.0),
+    )
+    app = create_app(settings)
+    feed.start()
+    try:
+        async with app.run_test(size=SIZE_LARGE) as pilot:
+            await wait_until(pilot, lambda: "pkt/s" in _header_line(app))
+            # Running: five slow polls never call it stopped.
+            running_until = time.monotonic() + 5.0
+            while time.monotonic() < running_until:
+                await pilot.pause(0.1)
+                assert "not running" not in _header_line(app)
+            assert "pkt/s" in _header_line(app)
+            stop.set()
+            await asyncio.to_thread(feed.join)
+            await wait_until(pilot, lambda: "not running" in _header_line(app))
+            assert "ingest not running (last seen " in _header_line(app)
+    finally:
+        stop.set()
+        feed.join()
+        writer.close()

@@ -35,6 +35,7 @@ from f1dash_tui.ingest.session import SessionTracker
 from f1dash_tui.ingest.spool import Spool, foreign_spools, spool_path, store_target
 from f1dash_tui.settings import IngestSettings
 from f1dash_tui.store.base import Store
+from f1dash_tui.store.schema import INGEST_STATS_INTERVAL_S
 from f1dash_tui.store.schema import TABLES as STORE_TABLES
 from f1dash_tui.telemetry.decode import Decoder
 
@@ -47,7 +48,7 @@ ROWS_PER_DATAGRAM = 20
 BATCH_QUEUE_MAX = 16
 """Decoded batches waiting for the writer: 16 x 0.1 s = 1.6 s of live data."""
 
-STATS_INTERVAL_S = 1.0
+STATS_INTERVAL_S = INGEST_STATS_INTERVAL_S
 """How often an ``ingest_stats`` row is written (the dashboard polls it every 5 s)."""
 
 BACKOFF_MAX_S = 5.0

@@ -735,7 +735,7 @@ class DashboardQueries:
         """The latest ingest statistics (zeros before ingest has written any)."""
         rows = self._fetch(
             "SELECT last_packet_unix_s, packets_total, packets_per_s, bad_total, "
-            "bad_by_reason, write_lag_s, spooled_rows FROM ingest_stats "
+            "bad_by_reason, write_lag_s, spooled_rows, unix_s FROM ingest_stats "
             "ORDER BY unix_s DESC LIMIT 1"
         )
         if not rows:
@@ -747,7 +747,7 @@ class DashboardQueries:
                 bad_by_reason=(),
                 write_lag_s=None,
             )
-        last, total, rate, bad, by_reason, lag, spooled = rows[0]
+        last, total, rate, bad, by_reason, lag, spooled, written = rows[0]
         return PipelineHealth(
             last_packet_unix_s=_unix_s(last),
             packets_total=int(total or 0),
@@ -756,6 +756,7 @@ class DashboardQueries:
             bad_by_reason=_reasons(by_reason),
             write_lag_s=_float(lag),
             spooled_rows=int(spooled or 0),
+            written_unix_s=_unix_s(written),
         )
 
 

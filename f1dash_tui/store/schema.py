@@ -325,6 +325,10 @@ REWINDS = Table(
     sqlite_indexes=(("session_uid",),),
 )
 
+INGEST_STATS_INTERVAL_S = 1.0
+"""How often ingest writes an ``ingest_stats`` row, idle or not: a reader tells a
+running ingest from one that stopped by the age of the last row."""
+
 INGEST_STATS = Table(
     name="ingest_stats",
     doc="Ingest counters, one row per report (about once a second).",

@@ -232,3 +232,6 @@ class PipelineHealth:
     bad_by_reason: tuple[tuple[str, int], ...]
     write_lag_s: float | None
     spooled_rows: int = 0
+    written_unix_s: float | None = None
+    """When ingest wrote these statistics (its wall clock; a replay's too, not the
+    capture's times): a running ingest writes a row every second."""

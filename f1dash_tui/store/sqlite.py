@@ -15,12 +15,13 @@ import logging
 import sqlite3
 import tempfile
 import threading
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from f1dash_tui.errors import StoreError, StoreUnavailableError
+from f1dash_tui.errors import StoreError, StoreMissingError, StoreUnavailableError
 from f1dash_tui.store.base import (
     TableColumns,
     batch_columns,
@@ -59,6 +60,14 @@ rows. One multi-row statement per 32 rows instead of one statement per row cut
 write_batch's CPU time by ~40% (a 22-car, 60 Hz race's batches: 8.8 -> 5.5 CPU-s
 for 865k rows); 128 rows per statement was no faster."""
 
+FILE_CHECK_INTERVAL_S = 1.0
+"""How often a reader checks that ``path`` still names the file it reads: one stat a
+second, not one per query, and a dashboard follows a store replaced under it within
+a second."""
+
+FileId = tuple[int, int]
+"""A file's (st_dev, st_ino): which file a path names, whatever its name."""
+
 
 class SQLiteStore:
     """The Store protocol on an SQLite file (see ``store.base.Store``)."""
@@ -70,9 +79,24 @@ class SQLiteStore:
         self.read_only = read_only
         self._lock = threading.Lock()
         self._next_event_seq = 1
+        self._file_id: FileId | None = None
+        """The file a reader's connection has open; None while it has none."""
+        self._next_file_check_s = 0.0
+        self._schema_version = self._open()
+
+    @property
+    def schema_version(self) -> int:
+        """The schema version recorded in the file."""
+        return self._schema_version
+
+    def _open(self) -> int:
+        """Connect and prepare the file at ``path``; return its schema version."""
+        # Taken before connecting: a file replaced in between is then found at the
+        # next check and reopened, instead of being read under the old one's name.
+        file_id = _file_id(self.path) if self.read_only else None
         self._connection = self._connect()
         try:
-            self._schema_version = self._prepare()
+            version = self._prepare()
         except sqlite3.OperationalError as error:
             self._connection.close()
             raise _operational_error(self.path, error) from error
@@ -84,11 +108,34 @@ class SQLiteStore:
         except BaseException:
             self._connection.close()
             raise
+        self._file_id = file_id
+        return version
 
-    @property
-    def schema_version(self) -> int:
-        """The schema version recorded in the file."""
-        return self._schema_version
+    def _follow_the_path(self) -> None:
+        """Read the file now at ``path`` if it is not the one open (readers only).
+
+        A dashboard stays open while a user moves the store aside or deletes it and
+        a new ingest creates another at the same path; without this it would show
+        the old, unlinked file's data forever. One stat per FILE_CHECK_INTERVAL_S
+        while a file is open; while none is, every query tries to open one.
+        """
+        now_s = time.monotonic()
+        if self._file_id is not None and now_s < self._next_file_check_s:
+            return
+        self._next_file_check_s = now_s + FILE_CHECK_INTERVAL_S
+        found = _file_id(self.path)
+        if found is not None and found == self._file_id:
+            return
+        if self._file_id is not None:
+            log.warning("store file %s was replaced or removed; reopening", self.path)
+            self._file_id = None
+            self._connection.close()
+        if found is None:
+            raise StoreMissingError(
+                f"store file {self.path} is gone (moved or deleted); waiting for "
+                "ingest to create it again"
+            )
+        self._schema_version = self._open()
 
     def _connect(self) -> sqlite3.Connection:
         if self.read_only:
@@ -136,7 +183,7 @@ class SQLiteStore:
             if found is None and not execute("SELECT 1 FROM sqlite_master").fetchall():
                 # The writer switches to WAL before it creates the tables: a viewer
                 # started at the same moment finds an empty file, and may retry.
-                raise StoreUnavailableError(
+                raise StoreMissingError(
                     f"{self.path} is still empty: ingest has not created the store yet"
                 )
             return check_schema_version(found, str(self.path), how)
@@ -265,6 +312,8 @@ class SQLiteStore:
     def fetch(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """Run one parameterised SELECT and return all its rows."""
         with self._lock:
+            if self.read_only:
+                self._follow_the_path()
             try:
                 return self._connection.execute(sql, tuple(params)).fetchall()
             except sqlite3.Error as error:
@@ -290,6 +339,19 @@ class SQLiteStore:
         """Stored table names present in the file (for doctor and tests)."""
         rows = self.fetch("SELECT name FROM sqlite_master WHERE type = 'table'")
         return sorted(name for (name,) in rows if name in TABLES)
+
+
+def _file_id(path: Path) -> FileId | None:
+    """Which file ``path`` names now; None when there is none."""
+    try:
+        status = path.stat()
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        raise StoreUnavailableError(
+            f"cannot use {path}: {error.strerror or error}"
+        ) from error
+    return (status.st_dev, status.st_ino)
 
 
 def open_problem(path: Path) -> str | None:

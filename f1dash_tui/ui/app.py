@@ -251,7 +251,7 @@ class F1DashApp(App[None]):
         if isinstance(payload, EventsUpdate):
             return live.apply_events(payload)
         if isinstance(payload, SlowUpdate):
-            parts = live.apply_slow(payload)
+            parts = live.apply_slow(payload, read_unix_s=self.clock())
             if parts:
                 self.pollers["reference"].poll_soon()
             return parts | {"slow"}

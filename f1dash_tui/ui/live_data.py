@@ -114,6 +114,9 @@ class LiveData:
     events: tuple[EventRow, ...] = ()
     events_session_uid: int | None = None
     health: PipelineHealth | None = None
+    health_read_unix_s: float | None = None
+    """When ``health`` was read: whether ingest was still writing is judged then,
+    as a stats row is never fresher than the slow poll that read it."""
     versions: Counter[str] = field(default_factory=Counter)
     _trail_x: list[np.ndarray] = field(default_factory=list)
     _trail_z: list[np.ndarray] = field(default_factory=list)
@@ -266,14 +269,16 @@ class LiveData:
                     return lap.key
         return self.best_laps[0].key
 
-    def apply_slow(self, update: SlowUpdate) -> set[str]:
-        """Take best laps and health; ``{"slow"}`` only when the best laps changed."""
+    def apply_slow(self, update: SlowUpdate, read_unix_s: float) -> set[str]:
+        """Take best laps and health (read at ``read_unix_s``); ``{"slow"}`` only
+        when the best laps changed."""
         changed = update.best_laps != self.best_laps
         self.best_laps = update.best_laps
         self.best_laps_track_id = update.track_id
         for key, first_m, last_m in update.trace_extents:
             self.lap_extents[key] = (first_m, last_m)
         self.health = update.health
+        self.health_read_unix_s = read_unix_s
         if changed:
             self.bump("slow")
             return {"slow"}

@@ -3,8 +3,9 @@
 A poll schedules the next one only when it has finished (a timer set on completion,
 never ``set_interval``), so a slow database never stacks queries. A failed poll backs
 off exponentially (1 s, 2 s, 4 s ... capped at 30 s) and the panel keeps its last
-good data. A store that does not exist yet is no failure to back off from: it is
-retried at the poll interval (at most 2 s), so data shows as soon as ingest starts.
+good data. A store that does not exist yet (or any more) is no failure to back off
+from: it is retried at the poll interval (at most 2 s), so data shows as soon as
+ingest starts.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from textual.app import App
 from textual.timer import Timer
 
-from f1dash_tui.errors import F1DashError, StoreError
+from f1dash_tui.errors import F1DashError, StoreError, StoreMissingError
 from f1dash_tui.settings import StoreSettings
 from f1dash_tui.store import Store, open_store
 from f1dash_tui.ui.messages import PollFailed, PollPayload, PollSucceeded
@@ -55,7 +56,8 @@ class StoreAccess:
 
     Opens the store read-only on first use (so the app starts even when the store is
     down) and, when a query fails on a store it opened itself, closes it so the next
-    try reconnects. A store passed in by the caller is never closed here.
+    try reconnects. A store passed in by the caller is never closed here. A SQLite
+    store whose file went away is kept: it opens the next file at its path itself.
     """
 
     def __init__(self, settings: StoreSettings, store: Store | None = None) -> None:
@@ -73,12 +75,17 @@ class StoreAccess:
             queries = self._ensure_open()
             try:
                 return job(queries)
+            except StoreMissingError:
+                raise
             except Exception:
                 self._drop()
                 raise
 
     def is_store_missing(self, error: BaseException) -> bool:
-        """Whether ``error`` is only "no store yet": a SQLite file not created yet."""
+        """Whether ``error`` is only "no store yet": a SQLite file not created yet
+        (or gone, or without its tables yet)."""
+        if isinstance(error, StoreMissingError):
+            return True
         if not self._owns_store or not isinstance(error, StoreError):
             return False
         if self._settings.kind != "sqlite":

@@ -72,6 +72,8 @@ class DashboardScreen(Screen[None]):
             polling=app.polling_label(),
             error=app.first_error(),
             health=self.live.health,
+            health_read_unix_s=self.live.health_read_unix_s,
+            now_unix_s=app.clock(),
             width=header.content_size.width or None,
         )
         # Unchanged text (the usual case between polls) must not repaint the header.

@@ -11,12 +11,19 @@ from f1dash_tui.render.formatting import (
     format_clock,
     format_temperature,
 )
+from f1dash_tui.store.schema import INGEST_STATS_INTERVAL_S
 from f1dash_tui.store.snapshots import PipelineHealth, SessionInfo, TimingTower
 from f1dash_tui.telemetry import enums
 from f1dash_tui.ui import labels
 from f1dash_tui.ui.widgets.panel_status import STALE_AFTER_S, coarse_age
 
 SYNTHETIC_LABEL = "synthetic race"
+
+INGEST_SILENT_AFTER_S = 5 * INGEST_STATS_INTERVAL_S
+"""A running ingest writes a stats row every second, idle or not, so five missed rows
+mean it has stopped: a busy writer's rows are late by under a second (write lag p95
+421 ms with 20 viewers, the README's benchmark). An ingest spooling through a store
+outage writes none either, and looks stopped from the store."""
 
 
 def header_text(
@@ -29,9 +36,15 @@ def header_text(
     polling: str,
     error: str | None,
     health: PipelineHealth | None = None,
+    health_read_unix_s: float | None = None,
+    now_unix_s: float | None = None,
     width: int | None = None,
 ) -> Text:
-    """The header's two lines as text (pure, so it is easy to test and cache)."""
+    """The header's two lines as text (pure, so it is easy to test and cache).
+
+    ``health`` was read at ``health_read_unix_s``; ``now_unix_s`` dates how long
+    ago a stopped ingest wrote its last statistics.
+    """
     text = Text(no_wrap=True, overflow="ellipsis")
     if session is None:
         text.append("no session in the store yet", style="bold")
@@ -57,21 +70,41 @@ def header_text(
     text.append(f"  {polling}")
     if health is not None:
         # Last on the line: the first thing cut on a narrow terminal.
-        # A lag of minutes or more is a replayed capture's old timestamps, not a
-        # slow writer: not worth the room.
-        lag = (
-            f" lag {health.write_lag_s:.2f}s"
-            if health.write_lag_s is not None and health.write_lag_s < 60
-            else ""
-        )
-        ingest = f"  ingest {health.packets_per_s:,.0f} pkt/s, {health.bad_packets} bad"
         used = len(text.plain.rsplit("\n", 1)[-1])
+        parts, style = _ingest_parts(health, health_read_unix_s, now_unix_s)
         # Never cut mid-figure: the whole ingest part, the short one, or nothing.
-        for part in (ingest + lag, ingest):
+        for part in parts:
             if width is None or used + len(part) <= width:
-                text.append(part, style="dim")
+                text.append(part, style=style)
                 break
     return text
+
+
+def _ingest_parts(
+    health: PipelineHealth, read_unix_s: float | None, now_unix_s: float | None
+) -> tuple[tuple[str, ...], str]:
+    """The ingest part of the header, longest first, and its style: the figures,
+    or that ingest stopped when its last statistics were old when read."""
+    written = health.written_unix_s
+    if (
+        written is not None
+        and read_unix_s is not None
+        and read_unix_s - written > INGEST_SILENT_AFTER_S
+    ):
+        # Its last figures (a rate, a lag) describe an ingest long gone.
+        age = "" if now_unix_s is None else coarse_age(max(0.0, now_unix_s - written))
+        stopped = "  ingest not running"
+        parts = (f"{stopped} (last seen {age} ago)", stopped) if age else (stopped,)
+        return parts, "bold"
+    # A lag of minutes or more is a replayed capture's old timestamps, not a slow
+    # writer: not worth the room.
+    lag = (
+        f" lag {health.write_lag_s:.2f}s"
+        if health.write_lag_s is not None and health.write_lag_s < 60
+        else ""
+    )
+    ingest = f"  ingest {health.packets_per_s:,.0f} pkt/s, {health.bad_packets} bad"
+    return (ingest + lag, ingest), "dim"
 
 
 SEPARATOR = "  "
