@@ -14,11 +14,12 @@ from test_ui_app import plain, wait_until
 from textual import events
 from textual.widgets import DataTable
 
-from f1dash_tui.ingest.service import replay_to_store
+from f1dash_tui.ingest.service import ingest_datagrams, replay_to_store
 from f1dash_tui.render import formatting as fmt
 from f1dash_tui.render.gaps import ordered_gaps
 from f1dash_tui.settings import IngestSettings, Settings, StoreSettings, UISettings
 from f1dash_tui.store import open_store
+from f1dash_tui.store.queries import DashboardQueries
 from f1dash_tui.store.snapshots import TowerRow
 from f1dash_tui.store.sqlite import FILE_CHECK_INTERVAL_S
 from f1dash_tui.telemetry.decode import Decoder
@@ -307,3 +308,37 @@ async def test_header_tells_a_running_ingest_from_one_that_stopped(
         stop.set()
         feed.join()
         writer.close()
+
+
+async def test_events_of_a_replaced_store_with_the_same_session_are_taken_afresh(
+    melbourne_pcap: Path, tmp_path: Path
+) -> None:
+    """The store is replaced by one holding the same session ingested again, but
+    only its first part: its events are numbered from 1 and are fewer than those
+    shown. The events screen shows the new file's events, not the old file's."""
+    path = tmp_path / "store.sqlite3"
+    _replay_into(path, melbourne_pcap)
+    datagrams = [(d.timestamp_s, d.payload) for d in read_pcap(melbourne_pcap)]
+    shorter = tmp_path / "shorter" / "store.sqlite3"
+    shorter.parent.mkdir()
+    store = open_store(StoreSettings(sqlite_path=shorter))
+    try:
+        ingest_datagrams(
+            datagrams[: len(datagrams) // 2],
+            store,
+            source="test",
+            is_synthetic=False,
+            settings=IngestSettings(spool_dir=shorter.parent / "spool"),
+        )
+        (uid,) = store.fetch("SELECT DISTINCT session_uid FROM sessions")[0]
+        new_events = DashboardQueries(store).events(uid)
+    finally:
+        store.close()
+    assert new_events
+    app = create_app(_settings(path))
+    async with app.run_test(size=SIZE_LARGE) as pilot:
+        await wait_until(pilot, lambda: len(app.live.events) > len(new_events))
+        assert app.live.events_session_uid == uid  # the same session in both files
+        shorter.replace(path)
+        await wait_until(pilot, lambda: len(app.live.events) == len(new_events))
+        assert [e.event_id for e in app.live.events] == [e.event_id for e in new_events]

@@ -686,6 +686,13 @@ class DashboardQueries:
 
     # -- events and health ----------------------------------------------------------
 
+    def last_event_id(self, session_uid: int) -> int | None:
+        """The highest event id the store holds for the session (None if none)."""
+        rows = self._fetch(
+            "SELECT MAX(event_seq) FROM event WHERE session_uid = ?", session_uid
+        )
+        return None if not rows or rows[0][0] is None else int(rows[0][0])
+
     def events(
         self, session_uid: int, after_event_id: int | None = None
     ) -> list[EventRow]:

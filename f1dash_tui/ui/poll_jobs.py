@@ -78,14 +78,17 @@ def events_job(live: LiveData, access: StoreAccess) -> Callable[[], PollPayload]
     uid = live.session_uid
     if uid is None:
         return None
-    # TODO: a store file replaced under the dashboard by one holding the same
-    # session (the same capture ingested again) numbers its events from 1 again:
-    # they stay off the events screen until their ids pass the last one held.
     same = live.events_session_uid == uid and live.events
-    after = live.events[-1].event_id if same else None
+    held_up_to = live.events[-1].event_id if same else None
 
     def job() -> PollPayload:
         def query(queries: Any) -> EventsUpdate:
+            after = held_up_to
+            if after is not None and (queries.last_event_id(uid) or 0) < after:
+                # The store holds fewer events than were shown: its file was
+                # replaced by one with this session ingested again, numbered
+                # from 1. Take its events afresh.
+                after = None
             events = queries.events(uid, after_event_id=after)
             return EventsUpdate(uid, after, tuple(events))
 
