@@ -186,7 +186,9 @@ async def test_a_replaced_store_file_is_followed(
 
         path.rename(tmp_path / "moved-aside.sqlite3")
         await wait_until(pilot, lambda: "is gone" in (live.status.error or ""))
-        assert f"store file {path} is gone" in (live.status.error or "")
+        assert (live.status.error or "").endswith(
+            f"is gone (moved or deleted), waiting for ingest to create it again: {path}"
+        )
         await wait_until(pilot, lambda: "is gone" in plain(header.render(), 400))
         assert app.live.session.session_uid == old_uid  # the last good data stays
 

@@ -361,3 +361,51 @@ def test_header_first_line_fits_by_shortening_never_cutting_a_word(
         assert first.endswith("lap 3/58  [FORMATION]")
     if width >= 78:
         assert "One-Shot SSO" in first and "Light cloud" in first
+
+
+@pytest.mark.parametrize("width", [158, 118, 78])
+def test_header_cuts_a_long_error_to_keep_the_data_age(width: int) -> None:
+    # The HeavyDB outage message as the app words it: at 158 columns it pushed
+    # "data 3s old" off the line.
+    frame = _frame(600, 3, None)
+    assert frame.session is not None
+    real = dataclasses.replace(frame.session, is_synthetic=False)
+    error = (
+        "live poll failed, retry in <1s: HeavyDB at 127.0.0.1:44917 is unreachable "
+        "(Connection refused); is the server running? (store.heavydb.host/port)"
+    )
+    text = header_text(
+        real,
+        frame.tower,
+        source_label="HeavyDB 127.0.0.1:44917",
+        data_age_s=3.2,
+        units="metric",
+        polling="polling 0.5s",
+        error=error,
+        width=width,
+    )
+    second = text.plain.split("\n")[1]
+    assert len(second) <= width
+    assert second.startswith("! live poll failed, retry")
+    assert "…" in second
+    assert second.endswith("HeavyDB 127.0.0.1:44917  data 3s old  polling 0.5s")
+
+
+def test_header_keeps_a_short_error_whole() -> None:
+    frame = _frame(600, 3, None)
+    assert frame.session is not None
+    real = dataclasses.replace(frame.session, is_synthetic=False)
+    text = header_text(
+        real,
+        frame.tower,
+        source_label="SQLite telemetry.sqlite3",
+        data_age_s=3.2,
+        units="metric",
+        polling="polling 0.5s",
+        error="live poll failed, retry in 2s: database is locked",
+        width=158,
+    )
+    assert text.plain.split("\n")[1] == (
+        "! live poll failed, retry in 2s: database is locked; showing the last good "
+        "data  SQLite telemetry.sqlite3  data 3s old  polling 0.5s"
+    )

@@ -132,8 +132,9 @@ class SQLiteStore:
             self._connection.close()
         if found is None:
             raise StoreMissingError(
-                f"store file {self.path} is gone (moved or deleted); waiting for "
-                "ingest to create it again"
+                # The news before the path: a long path is cut on the header.
+                "the store file is gone (moved or deleted), waiting for ingest to "
+                f"create it again: {self.path}"
             )
         self._schema_version = self._open()
 
@@ -184,7 +185,8 @@ class SQLiteStore:
                 # The writer switches to WAL before it creates the tables: a viewer
                 # started at the same moment finds an empty file, and may retry.
                 raise StoreMissingError(
-                    f"{self.path} is still empty: ingest has not created the store yet"
+                    "the store file is still empty, ingest has not created the store "
+                    f"yet: {self.path}"
                 )
             return check_schema_version(found, str(self.path), how)
         mode = execute("PRAGMA journal_mode = WAL").fetchone()[0]

@@ -19,6 +19,10 @@ from f1dash_tui.ui.widgets.panel_status import STALE_AFTER_S, coarse_age
 
 SYNTHETIC_LABEL = "synthetic race"
 
+MIN_ERROR_CELLS = 24
+"""A failed poll's message is cut to leave the data's age on the header line, but
+never below this: "! live poll failed, ret…" still says what happened."""
+
 INGEST_SILENT_AFTER_S = 5 * INGEST_STATS_INTERVAL_S
 """A running ingest writes a stats row every second, idle or not, so five missed rows
 mean it has stopped: a busy writer's rows are late by under a second (write lag p95
@@ -52,22 +56,31 @@ def header_text(
         for piece, style in session_line(session, tower, units=units, width=width):
             text.append(piece, style=style)
     text.append("\n")
-    if error:
-        # What failed comes first: the rest of the line may be cut at 80 columns.
-        text.append(f"! {error}; showing the last good data  ", style="bold reverse")
+    status = Text()
     if session is not None and session.is_synthetic and "synthetic" not in source_label:
         # Whatever the label says (a store path, "live UDP"), simulated data is
         # never shown as if it were a real race.
-        text.append(f"{SYNTHETIC_LABEL}  ", style="bold reverse")
-    text.append(source_label or "store", style="italic")
+        status.append(f"{SYNTHETIC_LABEL}  ", style="bold reverse")
+    status.append(source_label or "store", style="italic")
     if data_age_s is None:
-        text.append("  data — old")
+        status.append("  data — old")
     elif data_age_s > STALE_AFTER_S:
         # A replay or capture that ran out, or ingest that stopped: say so in words.
-        text.append(f"  no new data for {coarse_age(data_age_s)}", style="bold reverse")
+        status.append(
+            f"  no new data for {coarse_age(data_age_s)}", style="bold reverse"
+        )
     else:
-        text.append(f"  data {coarse_age(data_age_s)} old")
-    text.append(f"  {polling}")
+        status.append(f"  data {coarse_age(data_age_s)} old")
+    status.append(f"  {polling}")
+    if error:
+        # What failed comes first, cut short where it would push the data's age
+        # off the line (the panels' borders carry the whole error).
+        message = f"! {error}; showing the last good data  "
+        room = None if width is None else width - len(status.plain)
+        if room is not None and len(message) > room:
+            message = message[: max(room, MIN_ERROR_CELLS) - 3].rstrip() + "…  "
+        text.append(message, style="bold reverse")
+    text.append_text(status)
     if health is not None:
         # Last on the line: the first thing cut on a narrow terminal.
         used = len(text.plain.rsplit("\n", 1)[-1])
