@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from heavydb_server import heavydb_backend
 
-from f1dash_tui.settings import StoreSettings
+from f1dash_tui.settings import IngestSettings, StoreSettings
 from f1dash_tui.store.base import Store, TableColumns, open_store
 from f1dash_tui.store.schema import EVENT_SEQ, TABLES
 
@@ -42,6 +42,35 @@ def store_settings(
     """Settings of a fresh store, once per backend."""
     with BACKENDS[request.param](tmp_path) as settings:
         yield settings
+
+
+def ingest_capture(path: Path, capture: Path, *, session_uid_salt: int = 0) -> None:
+    """Ingest ``capture`` at full speed into the SQLite store at ``path`` (made if
+    missing), spooling (if ever) beside it."""
+    from f1dash_tui.ingest.service import replay_to_store
+
+    store = open_store(StoreSettings(sqlite_path=path))
+    try:
+        replay_to_store(
+            capture,
+            store,
+            speed=None,
+            session_uid_salt=session_uid_salt,
+            settings=IngestSettings(spool_dir=path.parent / "spool"),
+        )
+    finally:
+        store.close()
+
+
+@pytest.fixture(scope="session")
+def melbourne_store(
+    melbourne_pcap: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    """A SQLite store holding the whole Melbourne capture, ingested once per test
+    run and shared: open it read-only, or copy it to change it."""
+    path = tmp_path_factory.mktemp("melbourne-store") / "telemetry.sqlite3"
+    ingest_capture(path, melbourne_pcap)
+    return path
 
 
 @pytest.fixture(scope="session")

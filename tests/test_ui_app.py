@@ -17,7 +17,7 @@ import pytest
 from rich.console import Console
 from textual.pilot import Pilot
 
-from f1dash_tui.ingest.service import ingest_datagrams, replay_to_store
+from f1dash_tui.ingest.service import ingest_datagrams
 from f1dash_tui.settings import IngestSettings, Settings, StoreSettings, UISettings
 from f1dash_tui.store import open_store
 from f1dash_tui.store.queries import DashboardQueries
@@ -33,26 +33,6 @@ from f1dash_tui.ui.widgets.session_header import SessionHeader
 from f1dash_tui.ui.widgets.timing_tower import TimingTower
 
 SIZE_LARGE = (160, 48)
-
-
-@pytest.fixture(scope="module")
-def melbourne_store(
-    melbourne_pcap: Path, tmp_path_factory: pytest.TempPathFactory
-) -> Path:
-    """A SQLite store holding the whole Melbourne capture (ingested at full speed)."""
-    folder = tmp_path_factory.mktemp("melbourne-store")
-    path = folder / "telemetry.sqlite3"
-    store = open_store(StoreSettings(sqlite_path=path))
-    try:
-        replay_to_store(
-            melbourne_pcap,
-            store,
-            speed=None,
-            settings=IngestSettings(spool_dir=folder / "spool"),
-        )
-    finally:
-        store.close()
-    return path
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-import pytest
+from store_fixtures import ingest_capture
 from test_ui_app import plain, wait_until
 from textual import events
 from textual.widgets import DataTable
@@ -30,29 +30,6 @@ from f1dash_tui.ui.widgets.session_header import SessionHeader
 SIZE_LARGE = (160, 48)
 
 
-def _replay_into(path: Path, capture: Path, *, session_uid_salt: int = 0) -> None:
-    """Ingest ``capture`` at full speed into the SQLite store at ``path``."""
-    store = open_store(StoreSettings(sqlite_path=path))
-    try:
-        replay_to_store(
-            capture,
-            store,
-            speed=None,
-            session_uid_salt=session_uid_salt,
-            settings=IngestSettings(spool_dir=path.parent / "spool"),
-        )
-    finally:
-        store.close()
-
-
-@pytest.fixture(scope="module")
-def race_store(melbourne_pcap: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The real Melbourne capture ingested at full speed."""
-    path = tmp_path_factory.mktemp("fresh-eyes-store") / "race.sqlite3"
-    _replay_into(path, melbourne_pcap)
-    return path
-
-
 def _settings(path: Path) -> Settings:
     return Settings(
         store=StoreSettings(sqlite_path=path), ui=UISettings(live_poll_interval_s=2.0)
@@ -71,9 +48,9 @@ def _burst(app: F1DashApp, *keys: str) -> None:
 
 
 async def test_enter_right_after_moves_uses_the_highlighted_lap(
-    race_store: Path,
+    melbourne_store: Path,
 ) -> None:
-    app = create_app(_settings(race_store))
+    app = create_app(_settings(melbourne_store))
     async with app.run_test(size=SIZE_LARGE) as pilot:
         await wait_until(pilot, lambda: len(app.live.best_laps) >= 4)
         await pilot.press("3")
@@ -175,7 +152,7 @@ async def test_a_replaced_store_file_is_followed(
     """The store is moved aside while the dashboard is open; a new ingest creates
     another file at the same path (empty at first), then fills it."""
     path = tmp_path / "store.sqlite3"
-    _replay_into(path, melbourne_pcap)
+    ingest_capture(path, melbourne_pcap)
     app = create_app(_settings(path))
     async with app.run_test(size=SIZE_LARGE) as pilot:
         await wait_until(pilot, lambda: app.live.session is not None)
@@ -199,7 +176,9 @@ async def test_a_replaced_store_file_is_followed(
         assert live.status.next_try_unix_s is not None
         assert live.status.next_try_unix_s - app.clock() <= 2.1
 
-        await asyncio.to_thread(_replay_into, path, melbourne_pcap, session_uid_salt=7)
+        await asyncio.to_thread(
+            ingest_capture, path, melbourne_pcap, session_uid_salt=7
+        )
         await wait_until(
             pilot,
             lambda: (
@@ -221,10 +200,10 @@ def test_a_reader_follows_a_file_put_in_place_of_its_store(
     """``mv new.sqlite3 store.sqlite3``: the path names another file at once, with no
     moment without one; a store the caller opened (not the app) follows it too."""
     path = tmp_path / "store.sqlite3"
-    _replay_into(path, melbourne_pcap)
+    ingest_capture(path, melbourne_pcap)
     newer = tmp_path / "newer" / "store.sqlite3"
     newer.parent.mkdir()
-    _replay_into(newer, melbourne_pcap, session_uid_salt=7)
+    ingest_capture(newer, melbourne_pcap, session_uid_salt=7)
     sessions = "SELECT DISTINCT session_uid FROM sessions"
     reader = open_store(StoreSettings(sqlite_path=path), read_only=True)
     try:
@@ -249,14 +228,14 @@ def _header_line(app: F1DashApp) -> str:
 
 
 async def test_header_says_ingest_is_not_running_after_its_last_stats_row(
-    race_store: Path,
+    melbourne_store: Path,
 ) -> None:
-    reader = open_store(StoreSettings(sqlite_path=race_store), read_only=True)
+    reader = open_store(StoreSettings(sqlite_path=melbourne_store), read_only=True)
     try:
         ((written_unix_s,),) = reader.fetch("SELECT MAX(unix_s) FROM ingest_stats")
     finally:
         reader.close()
-    app = create_app(_settings(race_store))
+    app = create_app(_settings(melbourne_store))
     app.clock = lambda: written_unix_s + 0.5
     async with app.run_test(size=SIZE_LARGE) as pilot:
         await wait_until(pilot, lambda: "pkt/s" in _header_line(app))
@@ -319,7 +298,7 @@ async def test_events_of_a_replaced_store_with_the_same_session_are_taken_afresh
     only its first part: its events are numbered from 1 and are fewer than those
     shown. The events screen shows the new file's events, not the old file's."""
     path = tmp_path / "store.sqlite3"
-    _replay_into(path, melbourne_pcap)
+    ingest_capture(path, melbourne_pcap)
     datagrams = [(d.timestamp_s, d.payload) for d in read_pcap(melbourne_pcap)]
     shorter = tmp_path / "shorter" / "store.sqlite3"
     shorter.parent.mkdir()

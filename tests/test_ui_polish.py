@@ -15,7 +15,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 import test_render_traces
-import test_ui_app
 import test_ui_fresh_eyes
 from rich.console import Console
 from test_ui_app import plain, wait_until
@@ -44,7 +43,6 @@ from f1dash_tui.ui.widgets.timing_tower import (
 from f1dash_tui.ui.widgets.track_map_view import TrackMapView
 
 SIZE_LARGE = (160, 48)
-melbourne_store = test_ui_app.melbourne_store  # the module-scoped store fixture
 
 
 def _settings(path: Path) -> Settings:

@@ -8,33 +8,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from textual.pilot import Pilot
 
-from f1dash_tui.ingest.service import replay_to_store
-from f1dash_tui.settings import IngestSettings, Settings, StoreSettings
-from f1dash_tui.store import open_store
+from f1dash_tui.settings import Settings, StoreSettings
 from f1dash_tui.ui.app import F1DashApp, create_app
-
-
-@pytest.fixture(scope="module")
-def snapshot_store(
-    melbourne_pcap: Path, tmp_path_factory: pytest.TempPathFactory
-) -> Path:
-    """The Melbourne capture ingested into a fresh SQLite store."""
-    folder = tmp_path_factory.mktemp("snapshot-store")
-    path = folder / "telemetry.sqlite3"
-    store = open_store(StoreSettings(sqlite_path=path))
-    try:
-        replay_to_store(
-            melbourne_pcap,
-            store,
-            speed=None,
-            settings=IngestSettings(spool_dir=folder / "spool"),
-        )
-    finally:
-        store.close()
-    return path
 
 
 async def _settle(pilot: Pilot[None]) -> None:
@@ -77,13 +54,13 @@ def _app(path: Path) -> F1DashApp:
     )
 
 
-def test_live_screen_160x48(snap_compare, snapshot_store: Path) -> None:  # type: ignore[no-untyped-def]
+def test_live_screen_160x48(snap_compare, melbourne_store: Path) -> None:  # type: ignore[no-untyped-def]
     assert snap_compare(
-        _app(snapshot_store), terminal_size=(160, 48), run_before=_settle
+        _app(melbourne_store), terminal_size=(160, 48), run_before=_settle
     )
 
 
-def test_live_screen_80x24(snap_compare, snapshot_store: Path) -> None:  # type: ignore[no-untyped-def]
+def test_live_screen_80x24(snap_compare, melbourne_store: Path) -> None:  # type: ignore[no-untyped-def]
     assert snap_compare(
-        _app(snapshot_store), terminal_size=(80, 24), run_before=_settle
+        _app(melbourne_store), terminal_size=(80, 24), run_before=_settle
     )
