@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -19,6 +20,7 @@ from heavydb_server import heavydb_backend
 from f1dash_tui.settings import IngestSettings, StoreSettings
 from f1dash_tui.store.base import Store, TableColumns, open_store
 from f1dash_tui.store.schema import EVENT_SEQ, TABLES
+from f1dash_tui.store.snapshots import TowerRow
 
 
 @contextlib.contextmanager
@@ -282,3 +284,38 @@ def latest_names(participants: dict[str, np.ndarray]) -> dict[int, str]:
             participants["car_index"][last], participants["name"][last], strict=True
         )
     }
+
+
+def tower_row(
+    car_index: int, position: int, lap_number: int, **fields: Any
+) -> TowerRow:
+    """A timing-tower row of a running car with nothing else known; ``fields``
+    set any other of TowerRow's fields."""
+    known: dict[str, Any] = dict(
+        race_number=None,
+        driver_name="",
+        team_id=None,
+        gap_to_leader_s=None,
+        interval_s=None,
+        last_lap_s=None,
+        best_lap_s=None,
+        sector=0,
+        sector1_s=None,
+        sector2_s=None,
+        visual_tyre_compound=None,
+        tyres_age_laps=None,
+        pit_status=0,
+        num_pit_stops=None,
+        penalties_s=0,
+        total_warnings=0,
+        driver_status=4,
+        result_status=2,
+        current_lap_invalid=False,
+        lap_distance_m=0.0,
+    )
+    return TowerRow(
+        car_index=car_index,
+        position=position,
+        lap_number=lap_number,
+        **(known | fields),
+    )

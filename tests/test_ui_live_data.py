@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from store_fixtures import tower_row
 
 from f1dash_tui.store.snapshots import (
     CarSamples,
@@ -48,30 +49,16 @@ def _session(latest_frame: int, uid: int = UID) -> SessionInfo:
 
 
 def _row(car: int, position: int, lap: int) -> TowerRow:
-    return TowerRow(
-        car_index=car,
-        position=position,
+    return tower_row(
+        car,
+        position,
+        lap,
         race_number=car + 1,
         driver_name=f"DRIVER {car}",
         team_id=0,
-        lap_number=lap,
-        gap_to_leader_s=None,
-        interval_s=None,
-        last_lap_s=None,
-        best_lap_s=None,
-        sector=0,
-        sector1_s=None,
-        sector2_s=None,
         visual_tyre_compound=16,
         tyres_age_laps=1,
-        pit_status=0,
         num_pit_stops=0,
-        penalties_s=0,
-        total_warnings=0,
-        driver_status=4,
-        result_status=2,
-        current_lap_invalid=False,
-        lap_distance_m=0.0,
     )
 
 

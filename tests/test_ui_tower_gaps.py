@@ -9,12 +9,15 @@ them that way.
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import numpy as np
 import pytest
+from store_fixtures import tower_row
 
 from f1dash_tui.ingest.service import ingest_datagrams
+from f1dash_tui.render import formatting as fmt
 from f1dash_tui.render.gaps import ordered_gaps
 from f1dash_tui.settings import IngestSettings, Settings, StoreSettings, UISettings
 from f1dash_tui.store import open_store
@@ -22,6 +25,7 @@ from f1dash_tui.store.queries import DashboardQueries
 from f1dash_tui.store.snapshots import TowerRow
 from f1dash_tui.telemetry.decode import Decoder
 from f1dash_tui.telemetry.packets import PacketId
+from f1dash_tui.telemetry.pcap import read_pcap
 from f1dash_tui.telemetry.simulator import SimulationOptions, simulate
 from f1dash_tui.ui.app import create_app
 from f1dash_tui.ui.widgets.timing_tower import TimingTower
@@ -144,3 +148,58 @@ async def test_tower_never_shows_a_car_ahead_of_the_car_in_front(
         ]
     assert tower.row_text(0)[GAP_COLUMN] == "LEADER"
     _assert_consistent(rows, shown)
+
+
+def _shown_ms(text: str) -> int:
+    """``+1:05.386`` or ``+2.150`` as whole milliseconds."""
+    minutes, _, seconds = text.removeprefix("+").rpartition(":")
+    return int(minutes or 0) * 60_000 + round(float(seconds) * 1000)
+
+
+def test_int_column_is_the_difference_of_the_shown_gaps(melbourne_pcap: Path) -> None:
+    """Every Lap Data frame of the real Melbourne capture, as the tower shows it."""
+    payloads = [d.payload for d in read_pcap(melbourne_pcap)]
+    laps = Decoder().decode(payloads).tables["lap_data"]
+    checked = 0
+    first_frame_seen: list[str] = []
+    for frame in np.unique(laps["frame"]):
+        mine = (laps["frame"] == frame) & (laps["car_position"] >= 1)
+        order = np.argsort(laps["car_position"][mine])
+        columns = (
+            laps[name][mine][order]
+            for name in (
+                "car_index",
+                "car_position",
+                "current_lap_num",
+                "delta_to_race_leader_s",
+                "delta_to_car_in_front_s",
+            )
+        )
+        rows = [
+            tower_row(
+                int(car),
+                int(position),
+                int(lap),
+                gap_to_leader_s=float(gap),
+                interval_s=float(interval),
+            )
+            for car, position, lap, gap, interval in zip(*columns, strict=True)
+        ]
+        shown = [
+            (fmt.format_gap(gap), fmt.format_gap(interval))
+            for gap, interval in ordered_gaps(rows)[1:]
+        ]
+        if frame == 4869:
+            first_frame_seen = [interval for _, interval in shown[:3]]
+        for (front_gap, _), (gap, interval) in itertools.pairwise(shown):
+            if _shown_ms(gap) >= _shown_ms(front_gap):
+                assert _shown_ms(interval) == _shown_ms(gap) - _shown_ms(front_gap), (
+                    frame,
+                    front_gap,
+                    gap,
+                    interval,
+                )
+                checked += 1
+    assert checked > 15_000
+    # Frame 4869 sends P2 +1.033, P3 +2.150 with an interval of +1.134.
+    assert first_frame_seen[:2] == ["+1.033", "+1.117"]
