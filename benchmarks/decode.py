@@ -2,7 +2,7 @@
 
 Run from the repository root (f1-packets 2026.1.1 comes with the ``bench`` extra)::
 
-    python benchmarks/decode.py [--repeat 20] [--runs 7] [--library-runs 3]
+    python benchmarks/decode.py [--repeat 20] [--runs 20] [--library-runs 3]
 
 Input: the bundled Melbourne 2026 clip (7,124 real datagrams of every packet id,
 mixed as the game sends them) and a longer stream made by repeating it ``--repeat``
@@ -131,7 +131,7 @@ def report(
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeat", type=int, default=20, help="long stream = clip x N")
-    parser.add_argument("--runs", type=int, default=7, help="best of N (f1dash-tui)")
+    parser.add_argument("--runs", type=int, default=20, help="best of N (f1dash-tui)")
     parser.add_argument(
         "--library-runs", type=int, default=1, help="best of N (f1-packets)"
     )
