@@ -8,15 +8,14 @@ from __future__ import annotations
 
 import io
 import sqlite3
-from dataclasses import replace
 from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
 import pytest
 import test_render_traces
-import test_ui_fresh_eyes
 from rich.console import Console
+from store_fixtures import tower_row
 from test_ui_app import plain, wait_until
 from textual.command import CommandPalette
 from textual.widgets import DataTable
@@ -512,8 +511,8 @@ async def test_tower_columns_fit_the_tower_at_common_sizes(
 def test_tower_columns_keep_int_whole_at_every_width() -> None:
     # Int is as wide as Gap (both can be over a minute: "+1:05.400"); columns of
     # lower priority give way first, and the columns shown always fit.
-    row = replace(
-        test_ui_fresh_eyes._tower_row(7, 9, 3, 130.5, 65.4), driver_name="BOTTAS"
+    row = tower_row(
+        7, 9, 3, gap_to_leader_s=130.5, interval_s=65.4, driver_name="BOTTAS"
     )
     cells = tower_cells(row, is_selected=False, overall_best_s=None)
     int_index = [column.title for column in COLUMNS].index("Int")
