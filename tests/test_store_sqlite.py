@@ -217,3 +217,68 @@ def test_an_idle_ingests_write_ahead_log_stays_bounded(tmp_path: Path) -> None:
     assert wal_sizes[-1] == max(wal_sizes)  # reused, no longer growing
     assert wal_sizes.count(max(wal_sizes)) >= 2
     assert path.stat().st_size > file_before  # checkpoints moved the rows in
+
+
+def test_closing_the_writer_folds_the_log_into_the_file_while_a_viewer_reads(
+    tmp_path: Path,
+) -> None:
+    """SQLite folds the WAL into the file when the last connection closes, not
+    while a dashboard keeps the store open: without a checkpoint of its own, the
+    writer's close left the newest rows only in the -wal file, and a copy of the
+    .sqlite3 file alone lost them."""
+    import shutil
+
+    import numpy as np
+
+    path = tmp_path / "live.sqlite3"
+    writer = SQLiteStore(path)
+    viewer = SQLiteStore(path, read_only=True)
+    try:
+        for second in range(200):
+            writer.write_batch(
+                {
+                    "ingest_stats": {
+                        "unix_s": np.array([1.8e9 + second]),
+                        "last_packet_unix_s": np.array([np.nan]),
+                        "session_uid": np.array([0], "i8"),
+                        "packets_total": np.array([9], "i8"),
+                        "packets_per_s": np.array([0.0]),
+                        "bad_total": np.array([0], "i8"),
+                        "bad_by_reason": np.array(["{}"], object),
+                        "write_lag_s": np.array([np.nan]),
+                        "spooled_rows": np.array([0], "i8"),
+                    }
+                }
+            )
+            if second % 50 == 0:
+                viewer.fetch("SELECT COUNT(*) FROM ingest_stats")
+        started = time.monotonic()
+        writer.close()
+        assert time.monotonic() - started < 2.0  # an open viewer never holds it up
+        assert viewer.fetch("SELECT COUNT(*) FROM ingest_stats") == [(200,)]
+        copy = tmp_path / "elsewhere" / "copy.sqlite3"
+        copy.parent.mkdir()
+        shutil.copyfile(path, copy)  # the main file only, not its -wal
+        connection = sqlite3.connect(copy)
+        try:
+            rows = connection.execute("SELECT COUNT(*) FROM ingest_stats").fetchone()
+        finally:
+            connection.close()
+        assert rows == (200,)
+    finally:
+        viewer.close()
+
+
+def test_a_reader_mid_query_does_not_hold_up_the_writers_close(tmp_path: Path) -> None:
+    path = tmp_path / "live.sqlite3"
+    writer = SQLiteStore(path)
+    writer.write_batch({})
+    reader = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None)
+    try:
+        reader.execute("BEGIN")
+        reader.execute("SELECT COUNT(*) FROM sessions").fetchall()  # holds a snapshot
+        started = time.monotonic()
+        writer.close()
+        assert time.monotonic() - started < 2.0  # not BUSY_TIMEOUT_MS (5 s)
+    finally:
+        reader.close()
