@@ -619,6 +619,7 @@ def record(
     Refuses to overwrite an existing file unless --force is given.
     """
     _check_new_file(pcap_file, force)
+    existed = pcap_file.exists()
     options, flags = _listen_options(listen)
     settings = _prepare(
         ctx, connects_to_store=False, extra_options=options, extra_flags=flags
@@ -640,12 +641,26 @@ def record(
         finally:
             if timer is not None:
                 timer.cancel()
-    click.echo(f"recorded {count:,} datagrams to {pcap_file}", err=True)
     if count == 0:
         raise CliError(
-            f"nothing arrived on UDP {_listen_label(settings)}: is the game's UDP "
-            "telemetry on, and set to this machine's address and port?"
+            f"nothing arrived on UDP {_listen_label(settings)} "
+            f"({_remove_empty_capture(pcap_file, replaced=existed)}): is the game's "
+            "UDP telemetry on, and set to this machine's address and port?"
         )
+    click.echo(f"recorded {count:,} datagrams to {pcap_file}", err=True)
+
+
+def _remove_empty_capture(pcap_file: Path, *, replaced: bool) -> str:
+    """Delete a recording that holds no datagram (a retry would otherwise be told
+    the file exists); say what became of it, and of the file --force replaced."""
+    try:
+        pcap_file.unlink()
+    except OSError as error:
+        logger.warning("cannot remove the empty capture %s: %s", pcap_file, error)
+        return f"{pcap_file} holds no datagrams (and cannot be removed: {error})"
+    if replaced:
+        return f"{pcap_file} is removed; --force had already emptied the old file"
+    return f"{pcap_file} is not kept"
 
 
 @cli.command(context_settings=CONTEXT_SETTINGS)
@@ -740,8 +755,6 @@ def replay(
     _note_shortened_pauses(pcap_file, capture_stats, pace)
     _warn_of_capture_loss(pcap_file, capture_stats)
     _exit_if_interrupted(stop_event)
-    if stats.packets_total == 0:
-        raise CliError(f"{pcap_file} holds no UDP datagrams: nothing was replayed")
     if stats.bad_packets == stats.packets_total:
         raise CliError(
             f"none of the {stats.packets_total:,} datagrams in {pcap_file} is F1 "
@@ -803,9 +816,14 @@ def _stats_line(stats: Any) -> str:
 
 
 def _check_capture(pcap_file: Path) -> None:
-    """Fail now, in one line, if the file is not a capture (before any store opens)."""
+    """Fail now, in one line, if the file is not a capture or holds no UDP datagram
+    (before any store opens or any summary is printed)."""
     read_pcap = _part_function("f1dash_tui.telemetry.pcap", "read_pcap", "pcap reading")
-    read_pcap(pcap_file)
+    if next(read_pcap(pcap_file), None) is None:
+        raise CliError(
+            f"{pcap_file} holds no UDP datagrams: nothing to replay (is it a "
+            "capture of the game's UDP port?)"
+        )
 
 
 @cli.command(context_settings=CONTEXT_SETTINGS)

@@ -92,12 +92,37 @@ def test_record_of_nothing_fails_with_a_hint(tmp_path: Path, env: dict) -> None:
         ]
     )
     assert result.exit_code == 1
-    assert result.stderr.splitlines() == [
-        f"recorded 0 datagrams to {capture}",
-        f"{ERROR_PREFIX}nothing arrived on UDP 127.0.0.1:{port}: is the game's UDP "
-        "telemetry on, and set to this machine's address and port?",
-    ]
-    assert capture.stat().st_size == 24  # a valid, empty pcap: the file header only
+    assert result.stderr == (
+        f"{ERROR_PREFIX}nothing arrived on UDP 127.0.0.1:{port} ({capture} is "
+        "removed; --force had already emptied the old file): is the game's UDP "
+        "telemetry on, and set to this machine's address and port?\n"
+    )
+    assert not capture.exists()
+
+
+def test_a_recording_of_nothing_leaves_no_file_to_block_the_retry(
+    tmp_path: Path, env: dict
+) -> None:
+    """An empty capture (24 bytes, the pcap header) left behind made the retry
+    fail with "race.pcap exists; ... --force" instead of listening again."""
+    capture = tmp_path / "race.pcap"
+    port = free_udp_port()
+    record_args = ["record", str(capture), "--duration", "0.3"]
+    for attempt in range(2):
+        done = subprocess.run(
+            [script(), *record_args, "--listen", f"127.0.0.1:{port}"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 1, done.stderr
+        assert done.stderr == (
+            f"{ERROR_PREFIX}nothing arrived on UDP 127.0.0.1:{port} ({capture} is "
+            "not kept): is the game's UDP telemetry on, and set to this machine's "
+            "address and port?\n"
+        ), f"attempt {attempt + 1}"
+        assert not capture.exists()
 
 
 def test_replay_stopped_by_ctrl_c_exits_130(
@@ -300,3 +325,27 @@ def test_a_paced_replay_does_not_wait_out_a_pause_of_days(
     )
     # Two days at 20x would be 2.4 hours; 10 s at 20x is half a second.
     assert elapsed_s < 60
+
+
+def test_a_capture_without_udp_is_one_error_and_no_store(
+    tmp_path: Path, env: dict
+) -> None:
+    """It printed a "replayed ... 0 packets, 1 rows" summary before the error, and
+    had created the store for nothing."""
+    capture = tmp_path / "empty.pcap"
+    PcapWriter(capture).close()  # the file header, no datagram
+    store = tmp_path / "s.sqlite3"
+    for target in ([], ["--to-udp", f"127.0.0.1:{free_udp_port()}"]):
+        done = subprocess.run(
+            [script(), "--sqlite-path", str(store), "replay", str(capture), *target],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 1
+        assert done.stderr == (
+            f"{ERROR_PREFIX}{capture} holds no UDP datagrams: nothing to replay (is "
+            "it a capture of the game's UDP port?)\n"
+        )
+        assert not store.exists()
