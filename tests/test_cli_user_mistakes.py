@@ -349,3 +349,32 @@ def test_a_capture_without_udp_is_one_error_and_no_store(
             "it a capture of the game's UDP port?)\n"
         )
         assert not store.exists()
+
+
+@pytest.mark.parametrize(
+    ("target", "advice"),
+    [
+        ("nohost.invalid:20777", "(check the host name in --to-udp)"),
+        (
+            "255.255.255.255:20777",
+            "(a broadcast address, or a firewall, refuses it; check --to-udp: give "
+            "the address of the machine running `f1dash-tui ingest`)",
+        ),
+    ],
+)
+def test_a_udp_target_that_cannot_be_reached_is_named_with_the_fix(
+    melbourne_pcap: Path, tmp_path: Path, env: dict, target: str, advice: str
+) -> None:
+    """simulate said only "error: Name or service not known" / "Permission denied"."""
+    commands = (
+        ["simulate", "--laps", "1", "--cars", "2", "--to-udp", target],
+        ["replay", str(melbourne_pcap), "--to-udp", target],
+    )
+    for command in commands:
+        done = subprocess.run(
+            [script(), *command], env=env, capture_output=True, text=True, timeout=60
+        )
+        assert done.returncode == 1, done.stderr
+        (line,) = done.stderr.splitlines()
+        assert line.startswith(f"{ERROR_PREFIX}cannot send UDP to {target}: ")
+        assert line.endswith(advice), line

@@ -21,7 +21,7 @@ from typing import Any, TextIO, TypeVar
 
 import numpy as np
 
-from f1dash_tui.errors import F1DashError, StoreUnavailableError
+from f1dash_tui.errors import StoreUnavailableError
 from f1dash_tui.ingest.pipeline import (
     QUEUE_FULL_REASON,
     SENDER_REFUSED_REASON,
@@ -275,19 +275,15 @@ def replay_to_udp(
 ) -> int:
     """Send a capture's datagrams to ``host:port`` at ``speed`` x the recorded pace
     (None: as fast as possible); return how many were sent. What the capture held
-    besides those datagrams is counted in ``capture_stats``."""
-    try:
-        return send_udp(
-            _capture_payloads(Path(pcap_path), capture_stats),
-            host,
-            port,
-            speed=speed,
-            stop_event=stop_event,
-        )
-    except OSError as error:
-        raise F1DashError(
-            f"cannot send UDP to {host}:{port}: {error.strerror or error}"
-        ) from error
+    besides those datagrams is counted in ``capture_stats``. Raises F1DashError
+    naming the target when the datagrams cannot go there."""
+    return send_udp(
+        _capture_payloads(Path(pcap_path), capture_stats),
+        host,
+        port,
+        speed=speed,
+        stop_event=stop_event,
+    )
 
 
 def replay_to_store(

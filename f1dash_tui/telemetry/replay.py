@@ -7,11 +7,14 @@ monotonic clock. ``speed=None`` releases everything as fast as the consumer take
 
 from __future__ import annotations
 
+import errno
 import socket
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import TypeVar
+
+from f1dash_tui.errors import F1DashError
 
 Item = TypeVar("Item")
 
@@ -74,6 +77,26 @@ def shorten_pauses(
         yield t - removed_s, item
 
 
+def udp_send_error(host: str, port: int, error: OSError) -> F1DashError:
+    """The one-line error for a datagram that cannot go to ``host:port``: the
+    target, why, and what to check (the replay and the simulator share it)."""
+    target = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    reason = error.strerror or str(error)
+    if isinstance(error, socket.gaierror):
+        advice = "check the host name in --to-udp"
+    elif error.errno in (errno.EACCES, errno.EPERM):
+        advice = (
+            "a broadcast address, or a firewall, refuses it; check --to-udp: give the "
+            "address of the machine running `f1dash-tui ingest`"
+        )
+    else:
+        advice = (
+            "check --to-udp: the address and port of the machine running "
+            "`f1dash-tui ingest`"
+        )
+    return F1DashError(f"cannot send UDP to {target}: {reason} ({advice})")
+
+
 def send_udp(
     timed_payloads: Iterable[tuple[float, bytes]],
     host: str,
@@ -82,12 +105,19 @@ def send_udp(
     speed: float | None,
     stop_event: threading.Event | None = None,
 ) -> int:
-    """Send payloads as UDP datagrams to ``host:port`` at their pace; count them."""
+    """Send payloads as UDP datagrams to ``host:port`` at their pace; count them.
+
+    Raises F1DashError (see udp_send_error) when the host name does not resolve or
+    the system refuses a datagram; the name is looked up once, before the first.
+    """
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sent = 0
-    with socket.socket(family, socket.SOCK_DGRAM) as sock:
-        target = (host, port)
-        for _, payload in paced(timed_payloads, speed, stop_event=stop_event):
-            sock.sendto(payload, target)
-            sent += 1
+    try:
+        target = socket.getaddrinfo(host, port, family, socket.SOCK_DGRAM)[0][4]
+        with socket.socket(family, socket.SOCK_DGRAM) as sock:
+            for _, payload in paced(timed_payloads, speed, stop_event=stop_event):
+                sock.sendto(payload, target)
+                sent += 1
+    except OSError as error:
+        raise udp_send_error(host, port, error) from error
     return sent
