@@ -168,18 +168,25 @@ def _sqlite_damage(store: Store) -> str | None:
 
 
 def check_udp_port(host: str, port: int) -> Check:
-    """Bind the listen address for a moment: can ingest receive there?"""
+    """Bind the listen address for a moment: can ingest receive there?
+
+    A port in use is only a warning: a running ingest holds it, and that is the
+    normal setup while doctor checks a dashboard's machine.
+    """
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     try:
         with socket.socket(family, socket.SOCK_DGRAM) as probe:
             probe.bind((host, port))
     except OSError as error:
-        hint = (
-            "in use (is an ingest already running? choose another with --listen)"
-            if error.errno == errno.EADDRINUSE
-            else error.strerror or str(error)
-        )
-        return Check("udp port", FAIL, f"{host}:{port} {hint}")
+        if error.errno == errno.EADDRINUSE:
+            return Check(
+                "udp port",
+                WARN,
+                f"{host}:{port} in use: fine if that is your running ingest; "
+                "otherwise give ingest another port with `f1dash-tui ingest --listen "
+                "HOST:PORT` (or listen_port under [ingest] in the config file)",
+            )
+        return Check("udp port", FAIL, f"{host}:{port} {error.strerror or error}")
     return Check("udp port", OK, f"{host}:{port} is free")
 
 
