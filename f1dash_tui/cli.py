@@ -544,12 +544,26 @@ def ingest(
             err=True,
         )
 
+    def say_store_change(error: str) -> None:
+        # On a terminal, clear the status line the message replaces; the next
+        # redraw puts it back underneath.
+        start = "\r\x1b[K" if status_stream is not None else ""
+        if error:
+            text = (
+                f"{PROG_NAME}: warning: store down, spooling received data until it "
+                f"is back: {error}"
+            )
+        else:
+            text = f"{PROG_NAME}: store is back; writing again"
+        click.echo(start + text, err=True)
+
     with _stop_on_signals() as stop_event:
         stats = run_listener(
             settings,
             status_stream=status_stream,
             stop_event=stop_event,
             on_listening=say_listening,
+            on_store_change=say_store_change,
         )
     if status_stream is None and stats is not None:
         click.echo(f"ingest stopped: {_stats_line(stats)}", err=True)

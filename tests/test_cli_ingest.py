@@ -434,3 +434,49 @@ def test_a_simulated_race_stays_synthetic_through_a_pcap(tmp_path: Path) -> None
             "SELECT source, is_synthetic FROM sessions"
         ).fetchall()
     assert rows == [(f"replay:{capture.name}", 1)]
+
+
+def test_ingest_says_once_why_the_store_is_down_and_when_it_is_back(
+    tmp_path: Path, clean_env: dict[str, str]
+) -> None:
+    """A HeavyDB server that cannot be reached: ingest spooled in silence (only the
+    status line's "store down, spooled N rows", with no reason). One warning line
+    with the store's error when writes start failing, one when they work again,
+    nothing per retry."""
+    server = HeavyDBServerProcess(tmp_path / "heavy.sqlite3", password="down")
+    server.start()
+    server.kill()  # the port is known now, and nothing answers on it
+    config = heavydb_config(tmp_path, server.store_settings(), "down")
+    port = free_udp_port()
+    ingest = subprocess.Popen(
+        [
+            script(),
+            "--config",
+            str(config),
+            "ingest",
+            "--listen",
+            f"127.0.0.1:{port}",
+        ],
+        env=clean_env,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        time.sleep(6.0)  # several failed retries (0.5, 1, 2 s apart)
+        server.start()
+        time.sleep(8.0)  # the next retry is at most 5 s away
+        ingest.send_signal(signal.SIGINT)
+        _, stderr = ingest.communicate(timeout=60)
+    finally:
+        ingest.kill()
+        server.stop()
+    assert ingest.returncode == 0, stderr
+    lines = stderr.splitlines()
+    warnings = [line for line in lines if "store down" in line or "back" in line]
+    assert len(warnings) == 2, stderr
+    assert warnings[0].startswith(
+        "f1dash-tui: warning: store down, spooling received data until it is back: "
+    )
+    assert f"HeavyDB at 127.0.0.1:{server.port} is unreachable" in warnings[0]
+    assert warnings[1] == "f1dash-tui: store is back; writing again"
+    assert lines[-1].startswith("ingest stopped: ")

@@ -57,14 +57,17 @@ def run_listener(
     status_stream: TextIO | None = None,
     stop_event: threading.Event | None = None,
     on_listening: Callable[[], None] | None = None,
+    on_store_change: Callable[[str], None] | None = None,
 ) -> IngestStats | None:
     """Receive the game's UDP telemetry and write it to the configured store.
 
     Runs until ``stop_event`` is set (or Ctrl-C); returns the final counters (None
     if ingest never started). ``on_listening`` is called once the port is bound.
     With ``status_stream`` (the CLI passes stderr when it is a terminal) a one-line
-    status is redrawn there. Raises ListenError (port busy) or StoreError (store
-    cannot be opened).
+    status is redrawn there. ``on_store_change`` gets the store's error when writes
+    start failing (data is spooled meanwhile) and "" when they succeed again: once
+    per change, never per failed retry. Raises ListenError (port busy) or
+    StoreError (store cannot be opened).
     """
     stats: IngestStats | None = None
     stop = stop_event or threading.Event()
@@ -97,7 +100,7 @@ def run_listener(
         if on_listening is not None:
             on_listening()
         pipeline.start()
-        _wait_with_status(stop, pipeline, status_stream)
+        _wait_with_status(stop, pipeline, status_stream, on_store_change)
     except KeyboardInterrupt:
         log.info("ingest interrupted")
     finally:
@@ -195,13 +198,21 @@ def _listener_drops(listener: UdpListener | None) -> dict[str, int]:
 
 
 def _wait_with_status(
-    stop: threading.Event, pipeline: IngestPipeline, status_stream: TextIO | None
+    stop: threading.Event,
+    pipeline: IngestPipeline,
+    status_stream: TextIO | None,
+    on_store_change: Callable[[str], None] | None = None,
 ) -> None:
+    store_error = ""
     while not stop.wait(STATUS_INTERVAL_S):
         if pipeline.failed is not None:
             raise pipeline.failed
+        stats = pipeline.stats()
+        if on_store_change is not None and bool(stats.store_error) != bool(store_error):
+            on_store_change(stats.store_error)
+        store_error = stats.store_error
         if status_stream is not None:
-            status_stream.write("\r" + pipeline.stats().status_line() + "\x1b[K")
+            status_stream.write("\r" + stats.status_line() + "\x1b[K")
             status_stream.flush()
 
 
