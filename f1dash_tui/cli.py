@@ -33,7 +33,11 @@ from f1dash_tui.config import (
     load_config,
 )
 from f1dash_tui.errors import F1DashError, StoreError
-from f1dash_tui.settings import Settings
+from f1dash_tui.settings import (
+    MAX_LIVE_POLL_INTERVAL_S,
+    MIN_POLL_INTERVAL_S,
+    Settings,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -414,7 +418,7 @@ GLOBAL_OPTION_KEYS = {
 )
 @option(
     "--poll-interval",
-    type=click.FloatRange(min=0.05),
+    type=click.FloatRange(min=MIN_POLL_INTERVAL_S, max=MAX_LIVE_POLL_INTERVAL_S),
     default=None,
     show_default=_shown_default("ui.live_poll_interval_s"),
     help="Seconds between polls of the live panels.",

@@ -35,7 +35,13 @@ from typing import Any
 import platformdirs
 
 from f1dash_tui.errors import ConfigError
-from f1dash_tui.settings import APP_NAME, Settings
+from f1dash_tui.settings import (
+    APP_NAME,
+    MAX_LIVE_POLL_INTERVAL_S,
+    MAX_SLOW_POLL_INTERVAL_S,
+    MIN_POLL_INTERVAL_S,
+    Settings,
+)
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -231,7 +237,8 @@ KEYS: tuple[KeySpec, ...] = (
         "ui.live_poll_interval_s",
         ("ui", "live_poll_interval_s"),
         "float",
-        minimum=0.05,
+        minimum=MIN_POLL_INTERVAL_S,
+        maximum=MAX_LIVE_POLL_INTERVAL_S,
         option="--poll-interval",
         help="seconds between polls of the live panels",
     ),
@@ -239,7 +246,8 @@ KEYS: tuple[KeySpec, ...] = (
         "ui.slow_poll_interval_s",
         ("ui", "slow_poll_interval_s"),
         "float",
-        minimum=0.05,
+        minimum=MIN_POLL_INTERVAL_S,
+        maximum=MAX_SLOW_POLL_INTERVAL_S,
         help="seconds between polls of best laps and pipeline health",
     ),
     KeySpec(
@@ -596,6 +604,15 @@ def _checked(spec: KeySpec, value: Any, where: str) -> Any:
     if choices and value not in choices:
         raise ConfigError(
             f"{where}: {spec.key} must be one of {', '.join(choices)}, got {value!r}"
+        )
+    if (
+        spec.minimum is not None
+        and spec.maximum is not None
+        and not spec.minimum <= value <= spec.maximum
+    ):
+        raise ConfigError(
+            f"{where}: {spec.key} must be between {spec.minimum:g} and "
+            f"{spec.maximum:g}, got {value!r}"
         )
     if spec.minimum is not None and value < spec.minimum:
         raise ConfigError(

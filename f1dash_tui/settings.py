@@ -72,6 +72,17 @@ class IngestSettings:
     spool_dir: Path = field(default_factory=default_spool_dir)
 
 
+MIN_POLL_INTERVAL_S = 0.05
+"""The fastest a dashboard polls: 20 Hz, a third of the game's 60 Hz send rate."""
+
+MAX_LIVE_POLL_INTERVAL_S = 60.0
+"""The slowest the live panels poll: a live view a minute old is as slow as it makes
+sense (a larger value, up to 1e308, was taken and the panels never updated)."""
+
+MAX_SLOW_POLL_INTERVAL_S = 600.0
+"""The slowest best laps and pipeline health poll: ten minutes, a few laps."""
+
+
 @dataclass(frozen=True)
 class UISettings:
     """The dashboard."""

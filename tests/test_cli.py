@@ -818,3 +818,29 @@ def test_doctor_reports_the_theme(isolated_env: dict) -> None:
     result = run(["--theme", "nosuchtheme", "doctor"])
     assert_one_line_error(result, "ui.theme must be one of ", 2)
     assert "textual-dark" in result.stderr
+
+
+def test_a_poll_interval_too_long_to_ever_poll_is_one_line_error(
+    installed_cli: str, tmp_path: Path, isolated_env: dict[str, str]
+) -> None:
+    """1e308 was taken from the file and the option: the header showed "polling
+    1e+308s" and the panels never updated."""
+    config = tmp_path / "config.toml"
+    config.write_text("[ui]\nlive_poll_interval_s = 1e308\n", encoding="utf-8")
+    env = {**os.environ, **isolated_env}
+    expected = {
+        "--config": f"{config}: ui.live_poll_interval_s must be between 0.05 and 60, "
+        "got 1e+308",
+        "--poll-interval": "Invalid value for '--poll-interval': 1e+308 is not in "
+        "the range 0.05<=x<=60.0. (see 'f1dash-tui --help')",
+    }
+    for option, value in (("--config", str(config)), ("--poll-interval", "1e308")):
+        done = subprocess.run(
+            [installed_cli, option, value, "config", "show"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 2, done.stdout
+        assert done.stderr == f"{ERROR_PREFIX}{expected[option]}\n"

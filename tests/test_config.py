@@ -332,11 +332,11 @@ def test_wrong_type_is_one_line_naming_key_type_and_file(
         ),
         (
             {"F1DASH_INGEST_LISTEN_PORT": "70000"},
-            "ingest.listen_port must be at most 65535",
+            "ingest.listen_port must be between 1 and 65535, got 70000",
         ),
         (
             {"F1DASH_UI_LIVE_POLL_INTERVAL_S": "0"},
-            "ui.live_poll_interval_s must be at least 0.05",
+            "ui.live_poll_interval_s must be between 0.05 and 60, got 0.0",
         ),
     ],
 )
@@ -590,3 +590,21 @@ def test_a_fragment_of_a_variable_name_suggests_the_names_holding_it() -> None:
         "warning: environment variable F1DASH_UI_POLL sets nothing; did you mean "
         "F1DASH_UI_LIVE_POLL_INTERVAL_S or F1DASH_UI_SLOW_POLL_INTERVAL_S?",
     )
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "allowed"),
+    [
+        ("live_poll_interval_s", "1e308", "between 0.05 and 60, got 1e+308"),
+        ("live_poll_interval_s", "61", "between 0.05 and 60, got 61"),
+        ("slow_poll_interval_s", "1e308", "between 0.05 and 600, got 1e+308"),
+    ],
+)
+def test_a_poll_interval_too_long_to_ever_poll_is_refused(
+    tmp_path: Path, key: str, value: str, allowed: str
+) -> None:
+    """1e308 was taken: the header showed "polling 1e+308s" and nothing updated."""
+    path = write_config(tmp_path, f"[ui]\n{key} = {value}\n")
+    with pytest.raises(ConfigError) as caught:
+        load_config(config_path=path, environ={})
+    assert str(caught.value) == f"{path}: ui.{key} must be {allowed}"
