@@ -371,6 +371,12 @@ def load_config(
     warnings: list[str] = []
 
     file_found = path.is_file()
+    if named_by_user and path.is_dir():
+        named_by = "--config" if config_path is not None else CONFIG_ENV_VAR
+        raise ConfigError(
+            f"config file {path} is a folder, not a file: point {named_by} at a TOML "
+            f"file (such as {path / 'config.toml'})"
+        )
     if named_by_user and not file_found:
         raise ConfigError(f"config file {path} does not exist")
     if file_found:

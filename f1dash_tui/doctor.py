@@ -19,7 +19,7 @@ from importlib import metadata
 from typing import TYPE_CHECKING
 
 from f1dash_tui import __version__
-from f1dash_tui.errors import F1DashError
+from f1dash_tui.errors import F1DashError, StoreMissingError
 from f1dash_tui.settings import Settings
 
 if TYPE_CHECKING:
@@ -130,6 +130,15 @@ def check_store(settings: Settings) -> Check:
         store = open_store(store_settings, read_only=True)
     except ImportError as error:
         return Check("store", FAIL, f"{where}: store support missing ({error})")
+    except StoreMissingError as error:
+        # A file without tables yet, as one a starting ingest has just created.
+        logger.info("doctor: store check: %s", error)
+        return Check(
+            "store",
+            WARN,
+            f"{where} is still empty (ingest, replay or simulate creates the store "
+            "in it)",
+        )
     except (F1DashError, OSError) as error:
         logger.info("doctor: store check failed: %s", error)
         return Check("store", FAIL, f"{where}: {error}")

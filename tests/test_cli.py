@@ -844,3 +844,50 @@ def test_a_poll_interval_too_long_to_ever_poll_is_one_line_error(
         )
         assert done.returncode == 2, done.stdout
         assert done.stderr == f"{ERROR_PREFIX}{expected[option]}\n"
+
+
+def test_wording_of_a_config_folder_a_corrupt_store_and_an_empty_store(
+    installed_cli: str, tmp_path: Path, isolated_env: dict[str, str]
+) -> None:
+    """A folder as F1DASH_CONFIG was "config file X does not exist"; a corrupt store
+    said what it is not, not what to do; doctor on an empty store file named the
+    path twice."""
+    env = {**os.environ, **isolated_env}
+
+    def run_installed(*args: str, **extra_env: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [installed_cli, *args],
+            env={**env, **extra_env},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    folder = tmp_path / "settings"
+    folder.mkdir()
+    done = run_installed("config", "show", F1DASH_CONFIG=str(folder))
+    assert done.returncode == 2
+    assert done.stderr == (
+        f"{ERROR_PREFIX}config file {folder} is a folder, not a file: point "
+        f"F1DASH_CONFIG at a TOML file (such as {folder / 'config.toml'})\n"
+    )
+
+    corrupt = tmp_path / "corrupt.sqlite3"
+    corrupt.write_bytes(b"\x00\x13garbage, not SQLite " * 300)
+    done = run_installed("--sqlite-path", str(corrupt), "simulate", "--laps", "1")
+    assert done.returncode == 1
+    assert done.stderr == (
+        f"{ERROR_PREFIX}{corrupt} is not an f1dash-tui SQLite store (file is not a "
+        "database); if it is a damaged store, move it aside and start a new one "
+        "(recordings replay into it), else set store.sqlite_path to the store file\n"
+    )
+
+    empty = tmp_path / "empty.sqlite3"
+    empty.touch()
+    done = run_installed("--sqlite-path", str(empty), "doctor")
+    (store_line,) = [line for line in done.stdout.splitlines() if " store " in line]
+    assert store_line == (
+        f"[warn] store     SQLite {empty} is still empty (ingest, replay or simulate "
+        "creates the store in it)"
+    )
+    assert str(empty) not in store_line.replace(f"SQLite {empty}", "", 1)

@@ -108,7 +108,9 @@ class SQLiteStore:
         except sqlite3.DatabaseError as error:
             self._connection.close()
             raise StoreError(
-                f"{self.path} is not an f1dash-tui SQLite store ({error})"
+                f"{self.path} is not an f1dash-tui SQLite store ({error}); if it is "
+                "a damaged store, move it aside and start a new one (recordings "
+                "replay into it), else set store.sqlite_path to the store file"
             ) from error
         except BaseException:
             self._connection.close()
