@@ -731,6 +731,7 @@ def replay(
             "f1dash_tui.ingest.service", "replay_to_udp", "replay"
         )
         host, port = to_udp
+        _say_sending(pcap_file.name, host, port, pace)
         with _stop_on_signals() as stop_event:
             count = replay_to_udp(
                 pcap_file,
@@ -785,6 +786,15 @@ def replay(
             f"{stats.spooled_rows:,} rows are kept in the local spool and go in "
             "with the next ingest or replay into this store"
         )
+
+
+def _say_sending(what: str, host: str, port: int, pace: float | None) -> None:
+    """On a terminal, the line that starts a send to UDP: a paced send of a long
+    race runs for an hour, and nothing else is printed until it ends."""
+    if not sys.stderr.isatty():
+        return
+    how = "as fast as possible" if pace is None else f"at {pace:g}x its pace"
+    click.echo(f"sending {what} to UDP {host}:{port} {how}; Ctrl-C stops", err=True)
 
 
 def _summary(stop_event: threading.Event, what: str, text: str) -> None:
@@ -937,6 +947,7 @@ def simulate(
     with _stop_on_signals() as stop_event:
         if to_udp is not None:
             host, port = to_udp
+            _say_sending("a simulated race", host, port, speed)
             count = simulate_feed.simulated_race_to_udp(
                 request, host, port, speed=speed, stop_event=stop_event
             )

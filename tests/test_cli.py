@@ -891,3 +891,45 @@ def test_wording_of_a_config_folder_a_corrupt_store_and_an_empty_store(
         "creates the store in it)"
     )
     assert str(empty) not in store_line.replace(f"SQLite {empty}", "", 1)
+
+
+@pytest.mark.parametrize(
+    ("command", "said"),
+    [
+        (["replay", "MELBOURNE", "--speed", "1"], "sending melbourne-2026-race.pcap"),
+        (["simulate", "--laps", "1", "--speed", "1"], "sending a simulated race"),
+    ],
+)
+def test_a_paced_send_to_udp_says_so_on_a_terminal(
+    command: list[str],
+    said: str,
+    installed_cli: str,
+    isolated_env: dict[str, str],
+    melbourne_pcap: Path,
+) -> None:
+    # A paced send runs as long as the race; it printed nothing until the end.
+    port = free_udp_port()
+    arguments = [
+        str(melbourne_pcap) if part == "MELBOURNE" else part for part in command
+    ]
+    master, slave = pty.openpty()
+    process = subprocess.Popen(
+        [installed_cli, *arguments, "--to-udp", f"127.0.0.1:{port}"],
+        stdin=subprocess.DEVNULL,
+        stdout=slave,
+        stderr=slave,
+        env=subprocess_env(isolated_env),
+        close_fds=True,
+    )
+    os.close(slave)
+    try:
+        screen = read_until(master, b"Ctrl-C stops", 60)
+        process.send_signal(2)  # SIGINT, as Ctrl-C
+        assert process.wait(timeout=30) == 130
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        os.close(master)
+    line = screen.decode().strip().splitlines()[-1]
+    assert line == f"{said} to UDP 127.0.0.1:{port} at 1x its pace; Ctrl-C stops"
