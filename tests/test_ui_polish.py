@@ -573,3 +573,27 @@ def test_compare_plot_in_mph_labels_round_speeds() -> None:
     ).plain
     labels = [line.split("┤")[0].strip() for line in text.splitlines() if "┤" in line]
     assert labels == ["200", "150", "100", "50", "0"], labels
+
+
+ALL_PARTS = {"live", "car", "events", "slow", "reference", "status"}
+
+
+@pytest.mark.parametrize("mode", ["live", "compare", "best", "events"])
+async def test_show_paths_skip_a_screen_whose_widgets_are_gone(
+    melbourne_store: Path, mode: str
+) -> None:
+    # The 1 s age tick once raised NoMatches for the TimingTower of a LiveScreen
+    # being torn down: its widgets were already removed, the screen still mounted.
+    app = create_app(_settings(melbourne_store))
+    async with app.run_test(size=SIZE_LARGE) as pilot:
+        await wait_until(pilot, lambda: app.live.tower is not None)
+        app.switch_mode(mode)
+        await pilot.pause()
+        screen = app.screen
+        await screen.remove_children()
+        assert screen.is_mounted
+        app._tick_ages()
+        app._show(ALL_PARTS)
+        screen.show_data(ALL_PARTS)
+        await pilot.pause(1.1)  # the age tick's own timer fires too
+        assert screen.is_mounted

@@ -295,6 +295,8 @@ class F1DashApp(App[None]):
 
     # ----------------------------------------------------------- screen updates
     def _show(self, parts: set[str]) -> None:
+        # A screen being taken down can still be mounted with its widgets already
+        # removed (the 1 s age tick hit one): each show_data skips what is gone.
         if not self.screen_stack:
             return  # results can arrive before the first screen is up
         screen = self.screen

@@ -88,7 +88,10 @@ class BestLapsScreen(DashboardScreen):
     def show_data(self, parts: set[str]) -> None:
         """Refill the table when the best laps changed."""
         super().show_data(parts)
-        table = self.query_one(DataTable)
+        table = self.query_one_optional(DataTable)
+        note = self.query_one_optional("#best-empty", Static)
+        if table is None or note is None:
+            return  # the screen is being taken down: its widgets are gone
         if "slow" in parts:
             cursor = table.cursor_row
             table.clear()
@@ -112,7 +115,7 @@ class BestLapsScreen(DashboardScreen):
         app = self.dash
         status = app.pollers["slow"].status
         self._show_empty(
-            table.row_count == 0, looked_up=status.last_ok_unix_s is not None
+            note, table.row_count == 0, looked_up=status.last_ok_unix_s is not None
         )
         # Once this panel's poll has succeeded it shows data: give the data's age
         # (the session's), never "waiting for data".
@@ -124,9 +127,8 @@ class BestLapsScreen(DashboardScreen):
             paused=app.paused,
         )
 
-    def _show_empty(self, empty: bool, *, looked_up: bool) -> None:
+    def _show_empty(self, note: Static, empty: bool, *, looked_up: bool) -> None:
         """An empty table says why it is empty instead of showing bare headings."""
-        note = self.query_one("#best-empty", Static)
         note.display = empty
         if not empty:
             return

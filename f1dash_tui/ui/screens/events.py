@@ -50,7 +50,9 @@ class EventsScreen(DashboardScreen):
     def show_data(self, parts: set[str]) -> None:
         """Append new events (or start again for a new session)."""
         super().show_data(parts)
-        table = self.query_one(DataTable)
+        table = self.query_one_optional(DataTable)
+        if table is None:
+            return  # the screen is being taken down: its widgets are gone
         events = self.live.events
         if "events" in parts:
             if len(events) < self._shown:
