@@ -597,3 +597,34 @@ async def test_show_paths_skip_a_screen_whose_widgets_are_gone(
         screen.show_data(ALL_PARTS)
         await pilot.pause(1.1)  # the age tick's own timer fires too
         assert screen.is_mounted
+
+
+def test_an_invalid_last_lap_reads_x_even_when_it_is_the_fastest() -> None:
+    row = tower_row(0, 1, 3, last_lap_s=80.0, best_lap_s=81.0, last_lap_invalid=True)
+    cells = tower_cells(row, is_selected=False, overall_best_s=81.0)
+    last = [c.title for c in COLUMNS].index("Last")
+    assert str(cells[last]).split() == ["1:20.000", "X"]
+
+
+async def test_tower_marks_an_invalidated_last_lap_with_x(tmp_path: Path) -> None:
+    # Seed 1 over 5 laps: a penalty event invalidates SVOBODA's lap 5, the last.
+    path = _simulated_store(tmp_path, laps=5, seed=1)
+    with sqlite3.connect(path) as db:
+        invalid = db.execute(
+            "SELECT driver_name, lap_number FROM laps WHERE is_valid = 0"
+        ).fetchall()
+    assert ("SVOBODA", 5) in invalid
+    app = create_app(_settings(path))
+    async with app.run_test(size=SIZE_LARGE) as pilot:
+        await wait_until(pilot, lambda: app.live.tower is not None)
+        tower = app.screen.query_one(TimingTower)
+        last = [c.title for c in COLUMNS].index("Last")
+        rows = {
+            tower.row_text(i)[2].lstrip("▌"): tower.row_text(i)
+            for i in range(tower.row_count)
+        }
+        assert rows["SVOBODA"][last].split()[-1] == "X", rows["SVOBODA"]
+        # Only invalid last laps read X: every other car's is a time, P or B.
+        for name, cells in rows.items():
+            if name not in ("SVOBODA",) and (name, 5) not in invalid:
+                assert not cells[last].endswith("X"), (name, cells)
