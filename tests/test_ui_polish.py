@@ -628,3 +628,74 @@ async def test_tower_marks_an_invalidated_last_lap_with_x(tmp_path: Path) -> Non
         for name, cells in rows.items():
             if name not in ("SVOBODA",) and (name, 5) not in invalid:
                 assert not cells[last].endswith("X"), (name, cells)
+
+
+def _ingest_part(path: Path, datagrams: list[bytes]) -> None:
+    """Ingest more of a session into the store at ``path`` (as a live ingest does)."""
+    store = open_store(StoreSettings(sqlite_path=path))
+    try:
+        ingest_datagrams(
+            iter(datagrams),
+            store,
+            speed=None,
+            is_synthetic=True,
+            settings=IngestSettings(spool_dir=path.parent / "spool"),
+        )
+    finally:
+        store.close()
+
+
+def _events_on_screen(app: object, table: DataTable[str]) -> list[str]:
+    """The Time cells of the event rows the table shows now."""
+    text = _screen_text(app)
+    return [
+        str(table.get_row_at(row)[0])
+        for row in range(table.row_count)
+        if f"{table.get_row_at(row)[0]}  {table.get_row_at(row)[1]}" in text
+    ]
+
+
+async def test_events_follow_the_newest_until_the_cursor_moves_up(
+    tmp_path: Path,
+) -> None:
+    # 3 laps of 10 cars: 10 events in the first half, 15 by three quarters, 20 in
+    # all; at 100x14 the table shows fewer than 10 rows.
+    datagrams = list(simulate(SimulationOptions(seed=1, laps=3, cars=10)))
+    half, three_quarters = len(datagrams) // 2, 3 * len(datagrams) // 4
+    path = tmp_path / "live.sqlite3"
+    _ingest_part(path, datagrams[:half])
+    settings = Settings(
+        store=StoreSettings(sqlite_path=path),
+        ui=UISettings(live_poll_interval_s=0.5),
+    )
+    app = create_app(settings)
+    async with app.run_test(size=(100, 14)) as pilot:
+        await wait_until(pilot, lambda: len(app.live.events) >= 10)
+        await pilot.press("4")
+        table = app.screen.query_one(DataTable)
+        await wait_until(pilot, lambda: table.row_count == len(app.live.events))
+        assert table.row_count > table.scrollable_content_region.height
+        newest = str(table.get_row_at(table.row_count - 1)[0])
+        await wait_until(pilot, lambda: newest in _events_on_screen(app, table))
+        # End goes to the last row, Home to the first, straight after opening.
+        await pilot.press("home")
+        assert table.cursor_row == 0
+        await pilot.press("end")
+        assert table.cursor_row == table.row_count - 1
+
+        _ingest_part(path, datagrams[half:three_quarters])
+        shown = table.row_count
+        await wait_until(pilot, lambda: table.row_count > shown)
+        newest = str(table.get_row_at(table.row_count - 1)[0])
+        await wait_until(pilot, lambda: newest in _events_on_screen(app, table))
+        assert table.cursor_row == table.row_count - 1
+
+        # Moved up, the view stays put while events arrive.
+        await pilot.press("home")
+        on_screen = _events_on_screen(app, table)
+        shown = table.row_count
+        _ingest_part(path, datagrams[three_quarters:])
+        await wait_until(pilot, lambda: table.row_count > shown)
+        await pilot.pause(0.2)
+        assert table.cursor_row == 0
+        assert _events_on_screen(app, table) == on_screen

@@ -14,11 +14,12 @@ from f1dash_tui.ui import labels
 from f1dash_tui.ui.screens.base import DashboardScreen
 from f1dash_tui.ui.screens.reference_picker import session_label
 from f1dash_tui.ui.widgets.key_footer import KeyFooter
+from f1dash_tui.ui.widgets.list_table import ListTable
 from f1dash_tui.ui.widgets.panel_status import show_status
 from f1dash_tui.ui.widgets.session_header import SessionHeader
 
 
-class BestLapsTable(DataTable[str]):
+class BestLapsTable(ListTable):
     """The best laps table, leaving Enter to the screen (it shows in the footer)."""
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -41,7 +42,7 @@ class BestLapsScreen(DashboardScreen):
     def compose(self) -> ComposeResult:
         """Header, table, footer."""
         yield SessionHeader(id="best-header")
-        table = BestLapsTable(id="best-laps", cursor_type="row")
+        table = BestLapsTable(id="best-laps")
         table.border_title = "Best laps at this track"
         yield table
         yield Static(id="best-empty")
