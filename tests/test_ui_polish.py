@@ -7,6 +7,7 @@ fixture of test_ui_app), so every value shown comes from the real pipeline.
 from __future__ import annotations
 
 import io
+import re
 import sqlite3
 from itertools import pairwise
 from pathlib import Path
@@ -437,13 +438,13 @@ async def test_a_retry_under_a_second_away_reads_sensibly(
             await pilot.pause()
             subtitle = str(tower.border_subtitle)
             assert f"! store gone - {words}" in subtitle, subtitle
-            assert app.first_error() == f"live poll failed, {words}: store gone"
+            assert app.first_error() == ("store gone", words)
         # Paused, no retry is coming until p resumes polling.
         app.paused = True
         app._show({"status"})
         await pilot.pause()
         assert "! store gone - retry on resume" in str(tower.border_subtitle)
-        assert app.first_error() == "live poll failed, retry on resume: store gone"
+        assert app.first_error() == ("store gone", "retry on resume")
 
 
 def _without_participants(store_path: Path, folder: Path) -> Path:
@@ -699,3 +700,24 @@ async def test_events_follow_the_newest_until_the_cursor_moves_up(
         await pilot.pause(0.2)
         assert table.cursor_row == 0
         assert _events_on_screen(app, table) == on_screen
+
+
+async def test_header_at_120_columns_says_the_store_file_is_gone(
+    melbourne_store: Path, tmp_path: Path
+) -> None:
+    # The header once read "! live poll failed, retry in <1s: the store file i…":
+    # the news was lost behind the poller's name and the retry.
+    path = tmp_path / "telemetry.sqlite3"
+    path.write_bytes(melbourne_store.read_bytes())
+    app = create_app(_settings(path))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: app.live.tower is not None)
+        path.unlink()
+        header = app.screen.query_one(SessionHeader)
+        await wait_until(pilot, lambda: "gone" in plain(header.render(), 120))
+        second = plain(header.render(), 120).split("\n")[1]
+        assert len(second) <= 120
+        assert second.startswith("! the store file is gone (moved or deleted)")
+        assert re.search(r"\(retry in \S+\)  ", second), second
+        assert "poll failed" not in second
+        assert re.search(r"data \S+ old  polling \S+$", second.rstrip()), second

@@ -321,8 +321,12 @@ class F1DashApp(App[None]):
             return "PAUSED (p resumes)"
         return f"polling {self.live_interval_s:g}s"
 
-    def first_error(self) -> str | None:
-        """The first failing poller's error with its retry time, for the header."""
+    def first_error(self) -> tuple[str, str] | None:
+        """The first failing poller's (error, retry time), for the header.
+
+        The poller's name (live, events...) is left out: every poller reads the
+        same store, and the error says what is wrong with it.
+        """
         now = self.clock()
         for poller in self.pollers.values():
             status = poller.status
@@ -332,8 +336,7 @@ class F1DashApp(App[None]):
                     if self.paused or status.next_try_unix_s is None
                     else status.next_try_unix_s - now
                 )
-                retry = format_retry(retry_in_s)
-                return f"{poller.group} poll failed, {retry}: {status.error}"
+                return status.error, format_retry(retry_in_s)
         return None
 
     # ----------------------------------------------------------- user actions
