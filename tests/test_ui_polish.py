@@ -28,6 +28,7 @@ from f1dash_tui.settings import IngestSettings, Settings, StoreSettings, UISetti
 from f1dash_tui.store import open_store
 from f1dash_tui.telemetry.pcap import read_pcap
 from f1dash_tui.telemetry.simulator import SimulationOptions, simulate
+from f1dash_tui.ui import labels
 from f1dash_tui.ui.app import create_app
 from f1dash_tui.ui.screens.help import HelpScreen
 from f1dash_tui.ui.widgets.car_panel import CarPanel
@@ -721,3 +722,41 @@ async def test_header_at_120_columns_says_the_store_file_is_gone(
         assert re.search(r"\(retry in \S+\)  ", second), second
         assert "poll failed" not in second
         assert re.search(r"data \S+ old  polling \S+$", second.rstrip()), second
+
+
+def _every_tower_tag() -> set[str]:
+    """Every tag the tower's Tags column can show, from tower_tags itself."""
+    shown = {
+        labels.tower_tags(pit, driver, result, invalid)
+        for pit in range(4)
+        for driver in range(6)
+        for result in range(9)
+        for invalid in (False, True)
+    }
+    # "PIT LANE" is one tag; the others are single words.
+    words = {w for tags in shown for w in tags.replace("PIT LANE", "").split()}
+    return words | ({"PIT LANE"} if any("PIT LANE" in t for t in shown) else set())
+
+
+async def test_help_explains_every_tower_tag_pen_and_list_keys(
+    melbourne_store: Path,
+) -> None:
+    app = create_app(_settings(melbourne_store))
+    async with app.run_test(size=SIZE_LARGE) as pilot:
+        await pilot.press("question_mark")
+        await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen))
+        lines = "\n".join(
+            plain(static.content, 200) for static in app.screen.query("Static")
+        ).splitlines()
+
+        def explained(*words: str) -> bool:
+            return any(line.split()[: len(words)] == list(words) for line in lines)
+
+        tags = _every_tower_tag()
+        assert {"OUT", "FIN", "IN", "PIT", "X"} <= tags
+        for tag in tags:
+            assert explained("Tags", *tag.split()), tag
+        assert any("PIT IN" in line for line in lines)
+        assert explained("Pen", "W2") and explained("Pen", "+5s")
+        for key, what in (("Home", "First"), ("End", "Last"), ("PgDn", "Page")):
+            assert explained("lists", key, what) or explained(key, what), key

@@ -50,6 +50,7 @@ from f1dash_tui.ui.screens.compare import CompareScreen
 from f1dash_tui.ui.screens.events import EventsScreen
 from f1dash_tui.ui.screens.help import HelpScreen
 from f1dash_tui.ui.screens.live import LiveScreen
+from f1dash_tui.ui.widgets.list_table import ListTable
 from f1dash_tui.ui.widgets.timing_tower import TimingTower
 
 SCREEN_ORDER = ("live", "compare", "best", "events")
@@ -432,6 +433,7 @@ class F1DashApp(App[None]):
             ("lap compare", CompareScreen.BINDINGS),
             ("best laps", BestLapsScreen.BINDINGS),
             ("events", EventsScreen.BINDINGS),
+            ("lists", ListTable.BINDINGS),
         ]
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
