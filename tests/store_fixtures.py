@@ -311,6 +311,7 @@ def tower_row(
         driver_status=4,
         result_status=2,
         current_lap_invalid=False,
+        last_lap_invalid=False,
         lap_distance_m=0.0,
     )
     return TowerRow(

@@ -7,6 +7,7 @@ fixture of test_ui_app), so every value shown comes from the real pipeline.
 from __future__ import annotations
 
 import io
+import re
 import sqlite3
 from itertools import pairwise
 from pathlib import Path
@@ -27,6 +28,7 @@ from f1dash_tui.settings import IngestSettings, Settings, StoreSettings, UISetti
 from f1dash_tui.store import open_store
 from f1dash_tui.telemetry.pcap import read_pcap
 from f1dash_tui.telemetry.simulator import SimulationOptions, simulate
+from f1dash_tui.ui import labels
 from f1dash_tui.ui.app import create_app
 from f1dash_tui.ui.screens.help import HelpScreen
 from f1dash_tui.ui.widgets.car_panel import CarPanel
@@ -437,13 +439,13 @@ async def test_a_retry_under_a_second_away_reads_sensibly(
             await pilot.pause()
             subtitle = str(tower.border_subtitle)
             assert f"! store gone - {words}" in subtitle, subtitle
-            assert app.first_error() == f"live poll failed, {words}: store gone"
+            assert app.first_error() == ("store gone", words)
         # Paused, no retry is coming until p resumes polling.
         app.paused = True
         app._show({"status"})
         await pilot.pause()
         assert "! store gone - retry on resume" in str(tower.border_subtitle)
-        assert app.first_error() == "live poll failed, retry on resume: store gone"
+        assert app.first_error() == ("store gone", "retry on resume")
 
 
 def _without_participants(store_path: Path, folder: Path) -> Path:
@@ -573,3 +575,191 @@ def test_compare_plot_in_mph_labels_round_speeds() -> None:
     ).plain
     labels = [line.split("┤")[0].strip() for line in text.splitlines() if "┤" in line]
     assert labels == ["200", "150", "100", "50", "0"], labels
+
+
+ALL_PARTS = {"live", "car", "events", "slow", "reference", "status"}
+
+
+@pytest.mark.parametrize("mode", ["live", "compare", "best", "events"])
+async def test_show_paths_skip_a_screen_whose_widgets_are_gone(
+    melbourne_store: Path, mode: str
+) -> None:
+    # The 1 s age tick once raised NoMatches for the TimingTower of a LiveScreen
+    # being torn down: its widgets were already removed, the screen still mounted.
+    app = create_app(_settings(melbourne_store))
+    async with app.run_test(size=SIZE_LARGE) as pilot:
+        await wait_until(pilot, lambda: app.live.tower is not None)
+        app.switch_mode(mode)
+        await pilot.pause()
+        screen = app.screen
+        await screen.remove_children()
+        assert screen.is_mounted
+        app._tick_ages()
+        app._show(ALL_PARTS)
+        screen.show_data(ALL_PARTS)
+        await pilot.pause(1.1)  # the age tick's own timer fires too
+        assert screen.is_mounted
+
+
+def test_an_invalid_last_lap_reads_x_even_when_it_is_the_fastest() -> None:
+    row = tower_row(0, 1, 3, last_lap_s=80.0, best_lap_s=81.0, last_lap_invalid=True)
+    cells = tower_cells(row, is_selected=False, overall_best_s=81.0)
+    last = [c.title for c in COLUMNS].index("Last")
+    assert str(cells[last]).split() == ["1:20.000", "X"]
+
+
+async def test_tower_marks_an_invalidated_last_lap_with_x(tmp_path: Path) -> None:
+    # Seed 1 over 5 laps: a penalty event invalidates SVOBODA's lap 5, the last.
+    path = _simulated_store(tmp_path, laps=5, seed=1)
+    with sqlite3.connect(path) as db:
+        invalid = db.execute(
+            "SELECT driver_name, lap_number FROM laps WHERE is_valid = 0"
+        ).fetchall()
+    assert ("SVOBODA", 5) in invalid
+    app = create_app(_settings(path))
+    async with app.run_test(size=SIZE_LARGE) as pilot:
+        await wait_until(pilot, lambda: app.live.tower is not None)
+        tower = app.screen.query_one(TimingTower)
+        last = [c.title for c in COLUMNS].index("Last")
+        rows = {
+            tower.row_text(i)[2].lstrip("▌"): tower.row_text(i)
+            for i in range(tower.row_count)
+        }
+        assert rows["SVOBODA"][last].split()[-1] == "X", rows["SVOBODA"]
+        # Only invalid last laps read X: every other car's is a time, P or B.
+        for name, cells in rows.items():
+            if name not in ("SVOBODA",) and (name, 5) not in invalid:
+                assert not cells[last].endswith("X"), (name, cells)
+
+
+def _ingest_part(path: Path, datagrams: list[bytes]) -> None:
+    """Ingest more of a session into the store at ``path`` (as a live ingest does)."""
+    store = open_store(StoreSettings(sqlite_path=path))
+    try:
+        ingest_datagrams(
+            iter(datagrams),
+            store,
+            speed=None,
+            is_synthetic=True,
+            settings=IngestSettings(spool_dir=path.parent / "spool"),
+        )
+    finally:
+        store.close()
+
+
+def _events_on_screen(app: object, table: DataTable[str]) -> list[str]:
+    """The Time cells of the event rows the table shows now."""
+    text = _screen_text(app)
+    return [
+        str(table.get_row_at(row)[0])
+        for row in range(table.row_count)
+        if f"{table.get_row_at(row)[0]}  {table.get_row_at(row)[1]}" in text
+    ]
+
+
+async def test_events_follow_the_newest_until_the_cursor_moves_up(
+    tmp_path: Path,
+) -> None:
+    # 3 laps of 10 cars: 10 events in the first half, 15 by three quarters, 20 in
+    # all; at 100x14 the table shows fewer than 10 rows.
+    datagrams = list(simulate(SimulationOptions(seed=1, laps=3, cars=10)))
+    half, three_quarters = len(datagrams) // 2, 3 * len(datagrams) // 4
+    path = tmp_path / "live.sqlite3"
+    _ingest_part(path, datagrams[:half])
+    settings = Settings(
+        store=StoreSettings(sqlite_path=path),
+        ui=UISettings(live_poll_interval_s=0.5),
+    )
+    app = create_app(settings)
+    async with app.run_test(size=(100, 14)) as pilot:
+        await wait_until(pilot, lambda: len(app.live.events) >= 10)
+        await pilot.press("4")
+        table = app.screen.query_one(DataTable)
+        await wait_until(pilot, lambda: table.row_count == len(app.live.events))
+        assert table.row_count > table.scrollable_content_region.height
+        newest = str(table.get_row_at(table.row_count - 1)[0])
+        await wait_until(pilot, lambda: newest in _events_on_screen(app, table))
+        # End goes to the last row, Home to the first, straight after opening.
+        await pilot.press("home")
+        assert table.cursor_row == 0
+        await pilot.press("end")
+        assert table.cursor_row == table.row_count - 1
+
+        _ingest_part(path, datagrams[half:three_quarters])
+        shown = table.row_count
+        await wait_until(pilot, lambda: table.row_count > shown)
+        newest = str(table.get_row_at(table.row_count - 1)[0])
+        await wait_until(pilot, lambda: newest in _events_on_screen(app, table))
+        assert table.cursor_row == table.row_count - 1
+
+        # Moved up, the view stays put while events arrive.
+        await pilot.press("home")
+        on_screen = _events_on_screen(app, table)
+        shown = table.row_count
+        _ingest_part(path, datagrams[three_quarters:])
+        await wait_until(pilot, lambda: table.row_count > shown)
+        await pilot.pause(0.2)
+        assert table.cursor_row == 0
+        assert _events_on_screen(app, table) == on_screen
+
+
+async def test_header_at_120_columns_says_the_store_file_is_gone(
+    melbourne_store: Path, tmp_path: Path
+) -> None:
+    # The header once read "! live poll failed, retry in <1s: the store file i…":
+    # the news was lost behind the poller's name and the retry.
+    path = tmp_path / "telemetry.sqlite3"
+    path.write_bytes(melbourne_store.read_bytes())
+    app = create_app(_settings(path))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: app.live.tower is not None)
+        path.unlink()
+        header = app.screen.query_one(SessionHeader)
+        await wait_until(pilot, lambda: "gone" in plain(header.render(), 120))
+        second = plain(header.render(), 120).split("\n")[1]
+        assert len(second) <= 120
+        assert second.startswith("! the store file is gone (moved or deleted)")
+        assert re.search(r"\(retry in \S+\)  ", second), second
+        assert "poll failed" not in second
+        # The data's age stays (in words once it is old: the shared store was
+        # written when the test run started).
+        age = r"(data \S+ old|no new data for \S+)"
+        assert re.search(rf"{age}  polling \S+$", second.rstrip()), second
+
+
+def _every_tower_tag() -> set[str]:
+    """Every tag the tower's Tags column can show, from tower_tags itself."""
+    shown = {
+        labels.tower_tags(pit, driver, result, invalid)
+        for pit in range(4)
+        for driver in range(6)
+        for result in range(9)
+        for invalid in (False, True)
+    }
+    # "PIT LANE" is one tag; the others are single words.
+    words = {w for tags in shown for w in tags.replace("PIT LANE", "").split()}
+    return words | ({"PIT LANE"} if any("PIT LANE" in t for t in shown) else set())
+
+
+async def test_help_explains_every_tower_tag_pen_and_list_keys(
+    melbourne_store: Path,
+) -> None:
+    app = create_app(_settings(melbourne_store))
+    async with app.run_test(size=SIZE_LARGE) as pilot:
+        await pilot.press("question_mark")
+        await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen))
+        lines = "\n".join(
+            plain(static.content, 200) for static in app.screen.query("Static")
+        ).splitlines()
+
+        def explained(*words: str) -> bool:
+            return any(line.split()[: len(words)] == list(words) for line in lines)
+
+        tags = _every_tower_tag()
+        assert {"OUT", "FIN", "IN", "PIT", "X"} <= tags
+        for tag in tags:
+            assert explained("Tags", *tag.split()), tag
+        assert any("PIT IN" in line for line in lines)
+        assert explained("Pen", "W2") and explained("Pen", "+5s")
+        for key, what in (("Home", "First"), ("End", "Last"), ("PgDn", "Page")):
+            assert explained("lists", key, what) or explained(key, what), key

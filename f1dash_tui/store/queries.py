@@ -136,6 +136,20 @@ _TOWER_COLUMNS = ", ".join(_TOWER_NAMES)
 LapRow = dict[str, Any]
 """One lap_data row of the tower by column name."""
 
+_RESULT_STATUS_FINISHED = 3
+
+
+def _last_lap_number(row: LapRow) -> int:
+    """The lap a lap-data row's last lap time belongs to.
+
+    After the chequered flag the game keeps current_lap_num at the race's last lap
+    and sets result_status to finished (3): that lap is the last one completed.
+    """
+    current = int(row["current_lap_num"])
+    finished = row["result_status"] == _RESULT_STATUS_FINISHED
+    return current if finished else current - 1
+
+
 _TELEMETRY_STATE = (
     "frame, speed_kph, gear, engine_rpm, drs, throttle, brake, "
     "tyres_surface_temperature_c_rl, tyres_surface_temperature_c_rr, "
@@ -324,6 +338,16 @@ class DashboardQueries:
                 session_uid,
             )
         }
+        # Invalid laps are few (a handful a race): a search of the laps index on
+        # (session_uid, is_valid) reads only them, not every lap of the session.
+        invalid_laps = {
+            (int(car), int(lap_number))
+            for car, lap_number in self._fetch(
+                "SELECT car_index, lap_number FROM laps "
+                "WHERE session_uid = ? AND is_valid = 0",
+                session_uid,
+            )
+        }
         track_length = self._fetch(
             "SELECT track_length_m FROM session WHERE session_uid = ? "
             "AND track_length_m > 0 ORDER BY overall_frame DESC LIMIT 1",
@@ -371,6 +395,7 @@ class DashboardQueries:
                     driver_status=int(row["driver_status"]),
                     result_status=int(row["result_status"]),
                     current_lap_invalid=bool(row["current_lap_invalid"]),
+                    last_lap_invalid=(car, _last_lap_number(row)) in invalid_laps,
                     lap_distance_m=_float(row["lap_distance_m"]) or 0.0,
                 )
             )

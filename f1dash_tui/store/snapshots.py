@@ -74,6 +74,10 @@ class TowerRow:
     driver_status: int
     result_status: int
     current_lap_invalid: bool
+    last_lap_invalid: bool
+    """The game did not count the last completed lap (known once ingest has
+    written it to ``laps``, a few seconds after the line: it waits for the game's
+    lap history)."""
     lap_distance_m: float
 
 

@@ -50,6 +50,7 @@ from f1dash_tui.ui.screens.compare import CompareScreen
 from f1dash_tui.ui.screens.events import EventsScreen
 from f1dash_tui.ui.screens.help import HelpScreen
 from f1dash_tui.ui.screens.live import LiveScreen
+from f1dash_tui.ui.widgets.list_table import ListTable
 from f1dash_tui.ui.widgets.timing_tower import TimingTower
 
 SCREEN_ORDER = ("live", "compare", "best", "events")
@@ -295,6 +296,8 @@ class F1DashApp(App[None]):
 
     # ----------------------------------------------------------- screen updates
     def _show(self, parts: set[str]) -> None:
+        # A screen being taken down can still be mounted with its widgets already
+        # removed (the 1 s age tick hit one): each show_data skips what is gone.
         if not self.screen_stack:
             return  # results can arrive before the first screen is up
         screen = self.screen
@@ -319,8 +322,12 @@ class F1DashApp(App[None]):
             return "PAUSED (p resumes)"
         return f"polling {self.live_interval_s:g}s"
 
-    def first_error(self) -> str | None:
-        """The first failing poller's error with its retry time, for the header."""
+    def first_error(self) -> tuple[str, str] | None:
+        """The first failing poller's (error, retry time), for the header.
+
+        The poller's name (live, events...) is left out: every poller reads the
+        same store, and the error says what is wrong with it.
+        """
         now = self.clock()
         for poller in self.pollers.values():
             status = poller.status
@@ -330,8 +337,7 @@ class F1DashApp(App[None]):
                     if self.paused or status.next_try_unix_s is None
                     else status.next_try_unix_s - now
                 )
-                retry = format_retry(retry_in_s)
-                return f"{poller.group} poll failed, {retry}: {status.error}"
+                return status.error, format_retry(retry_in_s)
         return None
 
     # ----------------------------------------------------------- user actions
@@ -427,6 +433,7 @@ class F1DashApp(App[None]):
             ("lap compare", CompareScreen.BINDINGS),
             ("best laps", BestLapsScreen.BINDINGS),
             ("events", EventsScreen.BINDINGS),
+            ("lists", ListTable.BINDINGS),
         ]
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:

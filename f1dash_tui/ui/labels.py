@@ -28,6 +28,25 @@ RESULT_STATUS_TAG = {3: "FIN", 4: "DNF", 5: "DSQ", 6: "NC", 7: "RET"}
 """resultStatus: 3 finished, 4 did not finish, 5 disqualified, 6 not classified,
 7 retired (2 active and the rest get no tag)."""
 
+LAP_INVALID_TAG = "X"
+"""In the tower's Tags column: the lap being driven is already invalid."""
+
+TAG_MEANINGS = {
+    "PIT": "pitting",
+    "PIT LANE": "in the pit lane",
+    "GAR": "in the garage",
+    "FLY": "on a flying lap",
+    "IN": "on an in lap (to the pits)",
+    "OUT": "on an out lap (from the pits)",
+    "FIN": "finished the race",
+    "DNF": "did not finish",
+    "DSQ": "disqualified",
+    "NC": "not classified",
+    "RET": "retired",
+    LAP_INVALID_TAG: "the lap being driven is already invalid (track limits)",
+}
+"""What each tag of the tower's Tags column means (the help screen lists them)."""
+
 DRS_STATE = {0: "closed", 1: "OPEN"}
 
 
@@ -69,8 +88,22 @@ def tower_tags(
     status = RESULT_STATUS_TAG.get(result_status, "") or DRIVER_STATUS_TAG.get(
         driver_status, ""
     )
-    tags = [PIT_TAG.get(pit_status, ""), status, "X" if lap_invalid else ""]
+    tags = [PIT_TAG.get(pit_status, ""), status, LAP_INVALID_TAG if lap_invalid else ""]
     return " ".join(tag for tag in tags if tag)
+
+
+def tower_tag_legend() -> list[tuple[str, str]]:
+    """(tag, meaning) for every tag ``tower_tags`` can show, in its order.
+
+    Tags combine: ``PIT IN`` is a car pitting at the end of its in lap.
+    """
+    tags = [
+        *PIT_TAG.values(),
+        *DRIVER_STATUS_TAG.values(),
+        *RESULT_STATUS_TAG.values(),
+        LAP_INVALID_TAG,
+    ]
+    return [(tag, TAG_MEANINGS[tag]) for tag in dict.fromkeys(tags) if tag]
 
 
 def lap_source(lap: BestLap) -> str:

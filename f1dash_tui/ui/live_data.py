@@ -113,6 +113,9 @@ class LiveData:
     change once the lap is complete, so each lap is asked about once)."""
     events: tuple[EventRow, ...] = ()
     events_session_uid: int | None = None
+    events_restarts: int = 0
+    """Counts the times ``events`` was replaced instead of appended to (a new
+    session, or a store file replaced): the events table then starts afresh."""
     health: PipelineHealth | None = None
     health_read_unix_s: float | None = None
     """When ``health`` was read: whether ingest was still writing is judged then,
@@ -176,6 +179,7 @@ class LiveData:
             self.reset_samples()
             self.car_state = None
             self.events = ()
+            self.events_restarts += 1
             if self.reference_key is None:
                 self.reference = None
             self._reset_trail()
@@ -248,6 +252,7 @@ class LiveData:
         """Append newer events (or take them all for a new session)."""
         if update.after_event_id is None:
             self.events = update.events
+            self.events_restarts += 1
         else:
             self.events = (self.events + update.events)[-EVENTS_KEPT:]
         self.events_session_uid = update.session_uid

@@ -63,6 +63,7 @@ class DashboardScreen(Screen[None]):
             return
         header = headers.first()
         app = self.dash
+        error, retry = app.first_error() or (None, "")
         text = header_text(
             self.live.session,
             self.live.tower,
@@ -70,7 +71,8 @@ class DashboardScreen(Screen[None]):
             data_age_s=app.data_age_s(),
             units=app.settings.ui.units,
             polling=app.polling_label(),
-            error=app.first_error(),
+            error=error,
+            retry=retry,
             health=self.live.health,
             health_read_unix_s=self.live.health_read_unix_s,
             now_unix_s=app.clock(),

@@ -14,11 +14,12 @@ from f1dash_tui.ui import labels
 from f1dash_tui.ui.screens.base import DashboardScreen
 from f1dash_tui.ui.screens.reference_picker import session_label
 from f1dash_tui.ui.widgets.key_footer import KeyFooter
+from f1dash_tui.ui.widgets.list_table import ListTable
 from f1dash_tui.ui.widgets.panel_status import show_status
 from f1dash_tui.ui.widgets.session_header import SessionHeader
 
 
-class BestLapsTable(DataTable[str]):
+class BestLapsTable(ListTable):
     """The best laps table, leaving Enter to the screen (it shows in the footer)."""
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -41,7 +42,7 @@ class BestLapsScreen(DashboardScreen):
     def compose(self) -> ComposeResult:
         """Header, table, footer."""
         yield SessionHeader(id="best-header")
-        table = BestLapsTable(id="best-laps", cursor_type="row")
+        table = BestLapsTable(id="best-laps")
         table.border_title = "Best laps at this track"
         yield table
         yield Static(id="best-empty")
@@ -88,7 +89,10 @@ class BestLapsScreen(DashboardScreen):
     def show_data(self, parts: set[str]) -> None:
         """Refill the table when the best laps changed."""
         super().show_data(parts)
-        table = self.query_one(DataTable)
+        table = self.query_one_optional(DataTable)
+        note = self.query_one_optional("#best-empty", Static)
+        if table is None or note is None:
+            return  # the screen is being taken down: its widgets are gone
         if "slow" in parts:
             cursor = table.cursor_row
             table.clear()
@@ -112,7 +116,7 @@ class BestLapsScreen(DashboardScreen):
         app = self.dash
         status = app.pollers["slow"].status
         self._show_empty(
-            table.row_count == 0, looked_up=status.last_ok_unix_s is not None
+            note, table.row_count == 0, looked_up=status.last_ok_unix_s is not None
         )
         # Once this panel's poll has succeeded it shows data: give the data's age
         # (the session's), never "waiting for data".
@@ -124,9 +128,8 @@ class BestLapsScreen(DashboardScreen):
             paused=app.paused,
         )
 
-    def _show_empty(self, empty: bool, *, looked_up: bool) -> None:
+    def _show_empty(self, note: Static, empty: bool, *, looked_up: bool) -> None:
         """An empty table says why it is empty instead of showing bare headings."""
-        note = self.query_one("#best-empty", Static)
         note.display = empty
         if not empty:
             return

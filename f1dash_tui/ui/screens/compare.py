@@ -129,7 +129,11 @@ class CompareScreen(DashboardScreen):
         super().show_data(parts)
         live, app = self.live, self.dash
         now, age = app.clock(), app.data_age_s()
-        plot = self.query_one(ComparePlot)
+        plot = self.query_one_optional(ComparePlot)
+        info = self.query_one_optional("#compare-info", LineView)
+        track_map = self.query_one_optional("#compare-map", TrackMapView)
+        if plot is None or info is None or track_map is None:
+            return  # the screen is being taken down: its widgets are gone
         if parts & {"car", "reference", "live"}:
             size = plot.content_size
             if size.width > 10 and size.height > 4:
@@ -161,9 +165,7 @@ class CompareScreen(DashboardScreen):
                 )
             # Re-laid out only when its number of lines changes (a Static's update
             # re-lays the whole screen every poll).
-            self.query_one("#compare-info", LineView).show_lines(
-                list(self.info_text().split("\n"))
-            )
+            info.show_lines(list(self.info_text().split("\n")))
         show_status(
             plot,
             app.pollers["live"].status,
@@ -171,7 +173,6 @@ class CompareScreen(DashboardScreen):
             now_unix_s=now,
             paused=app.paused,
         )
-        track_map = self.query_one("#compare-map", TrackMapView)
         if parts & {"car", "live", "reference"}:
             size = track_map.content_size
             if size.width > 2 and size.height > 2:

@@ -13,13 +13,20 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from f1dash_tui.render import formatting as fmt
+from f1dash_tui.ui import labels
 
 TIME_LETTERS = (
     (fmt.OVERALL_BEST.symbol, "fastest lap of anyone in the session (purple)"),
     (fmt.PERSONAL_BEST.symbol, "the driver's own best lap (green)"),
-    (fmt.INVALID.symbol, "lap invalidated (track limits)"),
+    (fmt.INVALID.symbol, "lap invalidated (track limits, a penalty; red)"),
 )
 """The letter after a lap time in the timing tower, so colour is not needed."""
+
+PENALTY_EXAMPLES = (
+    (fmt.format_penalties(5, 0), "5 s of time penalties"),
+    (fmt.format_penalties(0, 2), "2 warnings (track limits, corner cutting)"),
+)
+"""The tower's Pen column, shown by example (``+5s W2`` when both)."""
 
 KEY_NAMES = {
     "question_mark": "?",
@@ -32,6 +39,10 @@ KEY_NAMES = {
     "down": "↓",
     "up": "↑",
     "ctrl+c": "Ctrl+C",
+    "home": "Home",
+    "end": "End",
+    "pageup": "PgUp",
+    "pagedown": "PgDn",
 }
 
 
@@ -59,6 +70,19 @@ def time_letters_table() -> Table:
     return table
 
 
+def tower_legend_table() -> Table:
+    """What the tower's Pen column and Tags column show."""
+    table = Table(box=None, show_header=True, header_style="bold")
+    table.add_column("in the tower")
+    table.add_column("means")
+    for shown, meaning in PENALTY_EXAMPLES:
+        table.add_row(f"Pen {shown}", meaning)
+    for tag, meaning in labels.tower_tag_legend():
+        table.add_row(f"Tags {tag}", meaning)
+    table.add_row("", "tags combine: PIT IN is pitting at the end of an in lap")
+    return table
+
+
 class HelpScreen(ModalScreen[None]):
     """Lists the keys; any of escape, ? or q closes it."""
 
@@ -69,8 +93,9 @@ class HelpScreen(ModalScreen[None]):
     HelpScreen { align: center middle; }
     HelpScreen > #help-scroll { width: 64; max-width: 95%; height: 90%;
         border: thick $accent; background: $surface; padding: 0 1; }
-    HelpScreen #help-keys, HelpScreen #help-letters { width: 100%; height: auto; }
-    HelpScreen #help-letters { margin-top: 1; }
+    HelpScreen #help-keys, HelpScreen #help-letters, HelpScreen #help-tower {
+        width: 100%; height: auto; }
+    HelpScreen #help-letters, HelpScreen #help-tower { margin-top: 1; }
     """
 
     def __init__(self, sections: list[tuple[str, Iterable[BindingType]]]) -> None:
@@ -91,6 +116,7 @@ class HelpScreen(ModalScreen[None]):
             )
             yield Static(table, id="help-keys")
             yield Static(time_letters_table(), id="help-letters")
+            yield Static(tower_legend_table(), id="help-tower")
 
     def action_close(self) -> None:
         """Back to the dashboard."""

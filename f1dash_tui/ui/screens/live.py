@@ -69,7 +69,11 @@ class LiveScreen(DashboardScreen):
         live, app = self.live, self.dash
         now = app.clock()
         age = app.data_age_s()
-        tower = self.query_one(TimingTower)
+        tower = self.query_one_optional(TimingTower)
+        panel = self.query_one_optional(CarPanel)
+        track_map = self.query_one_optional(TrackMapView)
+        if tower is None or panel is None or track_map is None:
+            return  # the screen is being taken down: its widgets are gone
         if "live" in parts and live.tower is not None:
             tower.show_tower(live.tower, live.selected_car, app.packet_format)
         show_status(
@@ -79,7 +83,6 @@ class LiveScreen(DashboardScreen):
             now_unix_s=now,
             paused=app.paused,
         )
-        panel = self.query_one(CarPanel)
         if parts & {"car", "live"}:
             width = max(20, panel.size.width - 4)
             compact = self.has_class("-short")
@@ -116,7 +119,6 @@ class LiveScreen(DashboardScreen):
             now_unix_s=now,
             paused=app.paused,
         )
-        track_map = self.query_one(TrackMapView)
         # Positions arrive with "live"; redrawing on "car" too would draw twice a poll.
         if track_map.display and parts & {"live", "reference"}:
             size = track_map.content_size

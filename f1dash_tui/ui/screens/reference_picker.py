@@ -14,6 +14,7 @@ from f1dash_tui.render import formatting as fmt
 from f1dash_tui.render.palette import tyre_look
 from f1dash_tui.store.snapshots import BestLap, LapKey
 from f1dash_tui.ui import labels
+from f1dash_tui.ui.widgets.list_table import ListTable
 
 
 def session_label(lap: BestLap, packet_format: int | None) -> str:
@@ -51,7 +52,7 @@ class ReferencePicker(ModalScreen[LapKey | None]):
 
     def compose(self) -> ComposeResult:
         """A title and the table of laps."""
-        table: DataTable[str] = DataTable(id="picker-box", cursor_type="row")
+        table = ListTable(id="picker-box")
         table.border_title = "Reference lap: Enter picks, Escape cancels"
         yield table
         if not self.best_laps:

@@ -21,7 +21,13 @@ SYNTHETIC_LABEL = "synthetic race"
 
 MIN_ERROR_CELLS = 24
 """A failed poll's message is cut to leave the data's age on the header line, but
-never below this: "! live poll failed, ret…" still says what happened."""
+never below this: "! the store file is gon…" still says what happened."""
+MIN_ERROR_TEXT_WITH_RETRY = 20
+"""The retry ("(retry in 4s)") stays after a cut error only while the error keeps
+this many characters; on a narrower line the error alone is shown (the panels'
+borders say when the retry is)."""
+KEPT_DATA_NOTE = "; showing the last good data"
+"""Said after the error when the line has room: the panels keep the last good data."""
 
 INGEST_SILENT_AFTER_S = 5 * INGEST_STATS_INTERVAL_S
 """A running ingest writes a stats row every second, idle or not, so five missed rows
@@ -39,6 +45,7 @@ def header_text(
     units: str,
     polling: str,
     error: str | None,
+    retry: str = "",
     health: PipelineHealth | None = None,
     health_read_unix_s: float | None = None,
     now_unix_s: float | None = None,
@@ -46,6 +53,7 @@ def header_text(
 ) -> Text:
     """The header's two lines as text (pure, so it is easy to test and cache).
 
+    ``error`` is what failed and ``retry`` when it is tried again ("retry in 4s").
     ``health`` was read at ``health_read_unix_s``; ``now_unix_s`` dates how long
     ago a stopped ingest wrote its last statistics.
     """
@@ -73,13 +81,8 @@ def header_text(
         status.append(f"  data {coarse_age(data_age_s)} old")
     status.append(f"  {polling}")
     if error:
-        # What failed comes first, cut short where it would push the data's age
-        # off the line (the panels' borders carry the whole error).
-        message = f"! {error}; showing the last good data  "
         room = None if width is None else width - len(status.plain)
-        if room is not None and len(message) > room:
-            message = message[: max(room, MIN_ERROR_CELLS) - 3].rstrip() + "…  "
-        text.append(message, style="bold reverse")
+        text.append(_error_message(error, retry, room), style="bold reverse")
     text.append_text(status)
     if health is not None:
         # Last on the line: the first thing cut on a narrow terminal.
@@ -91,6 +94,28 @@ def header_text(
                 text.append(part, style=style)
                 break
     return text
+
+
+def _error_message(error: str, retry: str, room: int | None) -> str:
+    """``! <what failed> (<retry>)`` fitted to ``room`` cells (None: no limit).
+
+    What failed comes first: it is the news. The note that the last good data stays
+    goes first when the line is short; then the error is cut, keeping its retry,
+    where it would push the data's age off the line (the panels' borders carry the
+    whole error).
+    """
+    when = f" ({retry})" if retry else ""
+    if room is None:
+        return f"! {error}{when}{KEPT_DATA_NOTE}  "
+    for note in (KEPT_DATA_NOTE, ""):
+        message = f"! {error}{when}{note}  "
+        if len(message) <= room:
+            return message
+    kept = room - len(f"! …{when}  ")
+    if kept < MIN_ERROR_TEXT_WITH_RETRY:
+        when = ""
+        kept = max(room, MIN_ERROR_CELLS) - len("! …  ")
+    return f"! {error[:kept].rstrip()}…{when}  "
 
 
 def _ingest_parts(

@@ -79,7 +79,9 @@ def tower_cells(
     driver = Text()
     driver.append("▌", style=labels.team_colour_of(packet_format, row.team_id))
     driver.append(row.driver_name or f"car {row.car_index}")
-    last_state = fmt.lap_time_state(row.last_lap_s, row.best_lap_s, overall_best_s)
+    last_state = fmt.lap_time_state(
+        row.last_lap_s, row.best_lap_s, overall_best_s, invalid=row.last_lap_invalid
+    )
     best_state = fmt.lap_time_state(row.best_lap_s, row.best_lap_s, overall_best_s)
     tyre = tyre_look(row.visual_tyre_compound)
     tyre_text = Text()
@@ -122,7 +124,11 @@ def _timed(seconds: float | None, state: fmt.TimeState) -> Text:
     return text
 
 
-_STATE_STYLE = {"overall-best": "bold magenta", "personal-best": "green"}
+_STATE_STYLE = {
+    "overall-best": "bold magenta",
+    "personal-best": "green",
+    "invalid": "red",
+}
 _COLUMN_GAP = Segment(" ")
 
 
