@@ -608,6 +608,26 @@ def test_an_invalid_last_lap_reads_x_even_when_it_is_the_fastest() -> None:
     assert str(cells[last]).split() == ["1:20.000", "X"]
 
 
+@pytest.mark.parametrize(
+    ("stored_best_s", "letter"),
+    [
+        # Just over the line: the store's laps do not hold the 1:20.000 yet (its
+        # best valid lap is 1:21.000), so it may still be invalidated: no letter.
+        (81.0, None),
+        # Confirmed: the 1:20.000 is now the best valid lap in the store.
+        (80.0, "P"),
+    ],
+)
+def test_a_last_lap_reads_p_or_b_only_once_the_store_confirms_it(
+    stored_best_s: float, letter: str | None
+) -> None:
+    # A fresh-eyes user saw KARLSSON's invalidated lap read B for ~2 s, then X.
+    row = tower_row(0, 1, 3, last_lap_s=80.0, best_lap_s=stored_best_s)
+    cells = tower_cells(row, is_selected=False, overall_best_s=stored_best_s)
+    last = [c.title for c in COLUMNS].index("Last")
+    assert str(cells[last]).split()[1:] == ([letter] if letter else [])
+
+
 async def test_tower_marks_an_invalidated_last_lap_with_x(tmp_path: Path) -> None:
     # Seed 1 over 5 laps: a penalty event invalidates SVOBODA's lap 5, the last.
     path = _simulated_store(tmp_path, laps=5, seed=1)

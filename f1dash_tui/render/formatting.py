@@ -184,11 +184,15 @@ def lap_time_state(
     overall_best_s: float | None,
     *,
     invalid: bool = False,
+    confirmed: bool = True,
 ) -> TimeState:
-    """Classify a lap (or sector) time against the driver's and the field's bests."""
+    """Classify a lap (or sector) time against the driver's and the field's bests.
+
+    An unconfirmed time (one whose validity is not known yet) is never a best.
+    """
     if invalid:
         return INVALID
-    if _is_missing(lap_s) or lap_s is None:
+    if _is_missing(lap_s) or lap_s is None or not confirmed:
         return ORDINARY
     if overall_best_s is not None and lap_s <= overall_best_s + 1e-6:
         return OVERALL_BEST

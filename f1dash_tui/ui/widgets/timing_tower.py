@@ -60,6 +60,16 @@ CELL_CACHE_MAX = 5000
 minutes of racing, and the cache starts afresh when full."""
 
 
+def _last_lap_confirmed(row: TowerRow) -> bool:
+    """Whether the store's laps hold the last lap yet: ingest writes a lap once the
+    game's lap history confirms it, seconds after the line. Until then a lap faster
+    than the driver's best stored valid lap may still turn out invalid (a penalty
+    for running wide comes with it), so it must not read P or B meanwhile."""
+    if row.last_lap_s is None or row.last_lap_invalid:
+        return True
+    return row.best_lap_s is not None and row.last_lap_s >= row.best_lap_s - 1e-6
+
+
 def tower_cells(
     row: TowerRow,
     *,
@@ -80,7 +90,11 @@ def tower_cells(
     driver.append("▌", style=labels.team_colour_of(packet_format, row.team_id))
     driver.append(row.driver_name or f"car {row.car_index}")
     last_state = fmt.lap_time_state(
-        row.last_lap_s, row.best_lap_s, overall_best_s, invalid=row.last_lap_invalid
+        row.last_lap_s,
+        row.best_lap_s,
+        overall_best_s,
+        invalid=row.last_lap_invalid,
+        confirmed=_last_lap_confirmed(row),
     )
     best_state = fmt.lap_time_state(row.best_lap_s, row.best_lap_s, overall_best_s)
     tyre = tyre_look(row.visual_tyre_compound)
