@@ -644,7 +644,11 @@ def record(
     )
     record_udp = _part_function("f1dash_tui.ingest.service", "record_udp", "recording")
     if sys.stderr.isatty():
-        until = f"for {duration:g} s" if duration is not None else "until Ctrl-C"
+        until = (
+            f"for {duration:g} s; Ctrl-C stops sooner"
+            if duration is not None
+            else "until Ctrl-C"
+        )
         click.echo(
             f"recording UDP {_listen_label(settings)} to {pcap_file} {until}", err=True
         )

@@ -77,11 +77,13 @@ async def test_a_replaced_store_file_is_followed(
         header = app.screen.query_one(SessionHeader)
 
         path.rename(tmp_path / "moved-aside.sqlite3")
-        await wait_until(pilot, lambda: "is gone" in (live.status.error or ""))
+        await wait_until(pilot, lambda: "moved or deleted" in (live.status.error or ""))
         assert (live.status.error or "").endswith(
-            f"is gone (moved or deleted), waiting for ingest to create it again: {path}"
+            f"was moved or deleted; start ingest again to make a new one: {path}"
         )
-        await wait_until(pilot, lambda: "is gone" in plain(header.render(), 400))
+        await wait_until(
+            pilot, lambda: "moved or deleted" in plain(header.render(), 400)
+        )
         assert app.live.session.session_uid == old_uid  # the last good data stays
 
         # A new ingest's file exists a moment before its tables do.

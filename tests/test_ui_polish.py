@@ -723,7 +723,7 @@ async def test_events_follow_the_newest_until_the_cursor_moves_up(
         assert _events_on_screen(app, table) == on_screen
 
 
-async def test_header_at_120_columns_says_the_store_file_is_gone(
+async def test_header_at_120_columns_says_the_store_file_was_moved(
     melbourne_store: Path, tmp_path: Path
 ) -> None:
     # The header once read "! live poll failed, retry in <1s: the store file i…":
@@ -735,10 +735,12 @@ async def test_header_at_120_columns_says_the_store_file_is_gone(
         await wait_until(pilot, lambda: app.live.tower is not None)
         path.unlink()
         header = app.screen.query_one(SessionHeader)
-        await wait_until(pilot, lambda: "gone" in plain(header.render(), 120))
+        await wait_until(
+            pilot, lambda: "moved or deleted" in plain(header.render(), 120)
+        )
         second = plain(header.render(), 120).split("\n")[1]
         assert len(second) <= 120
-        assert second.startswith("! the store file is gone (moved or deleted)")
+        assert second.startswith("! the store file was moved or deleted")
         assert re.search(r"\(retry in \S+\)  ", second), second
         assert "poll failed" not in second
         # The data's age stays (in words once it is old: the shared store was

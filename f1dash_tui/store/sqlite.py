@@ -140,8 +140,10 @@ class SQLiteStore:
         if found is None:
             raise StoreMissingError(
                 # The news before the path: a long path is cut on the header.
-                "the store file is gone (moved or deleted), waiting for ingest to "
-                f"create it again: {self.path}"
+                # A running ingest keeps writing to a moved file: only a new
+                # ingest creates one at the path again.
+                "the store file was moved or deleted; start ingest again to make a "
+                f"new one: {self.path}"
             )
         self._schema_version = self._open()
 
