@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from store_fixtures import capture_store_tables
 
@@ -17,7 +19,7 @@ from f1dash_tui.store import open_store
 from f1dash_tui.store.queries import DashboardQueries
 from f1dash_tui.store.schema import SCHEMA_VERSION
 from f1dash_tui.store.snapshots import LapKey
-from f1dash_tui.store.sqlite import SQLiteStore
+from f1dash_tui.store.sqlite import WAL_AUTOCHECKPOINT_PAGES, SQLiteStore
 
 
 def _settings(path: Path) -> StoreSettings:
@@ -177,15 +179,28 @@ def test_a_second_writer_is_told_the_store_is_locked(tmp_path: Path) -> None:
         holder.close()
 
 
+def _idle_stats_row(unix_s: float) -> dict[str, dict[str, np.ndarray]]:
+    """The ingest_stats row an ingest with nothing to receive writes each second."""
+    return {
+        "ingest_stats": {
+            "unix_s": np.array([unix_s]),
+            "last_packet_unix_s": np.array([np.nan]),
+            "session_uid": np.array([0], "i8"),
+            "packets_total": np.array([9], "i8"),
+            "packets_per_s": np.array([0.0]),
+            "bad_total": np.array([0], "i8"),
+            "bad_by_reason": np.array(["{}"], object),
+            "write_lag_s": np.array([np.nan]),
+            "spooled_rows": np.array([0], "i8"),
+        }
+    }
+
+
 def test_an_idle_ingests_write_ahead_log_stays_bounded(tmp_path: Path) -> None:
     """An ingest with nothing to receive still commits a statistics row a second,
     and the WAL grows by a few pages each time. SQLite folds it into the file every
     WAL_AUTOCHECKPOINT_PAGES pages and then reuses it: the -wal file levels off at
     ~40 MB instead of growing for as long as the ingest runs."""
-    import numpy as np
-
-    from f1dash_tui.store.sqlite import WAL_AUTOCHECKPOINT_PAGES
-
     path = tmp_path / "idle.sqlite3"
     store = SQLiteStore(path)
     page_bytes = store.fetch("PRAGMA page_size")[0][0]
@@ -193,21 +208,7 @@ def test_an_idle_ingests_write_ahead_log_stays_bounded(tmp_path: Path) -> None:
     wal = path.with_name(path.name + "-wal")
     wal_sizes = []
     for second in range(8_000):  # over two hours of one row a second
-        store.write_batch(
-            {
-                "ingest_stats": {
-                    "unix_s": np.array([1.8e9 + second]),
-                    "last_packet_unix_s": np.array([np.nan]),
-                    "session_uid": np.array([0], "i8"),
-                    "packets_total": np.array([9], "i8"),
-                    "packets_per_s": np.array([0.0]),
-                    "bad_total": np.array([0], "i8"),
-                    "bad_by_reason": np.array(["{}"], object),
-                    "write_lag_s": np.array([np.nan]),
-                    "spooled_rows": np.array([0], "i8"),
-                }
-            }
-        )
+        store.write_batch(_idle_stats_row(1.8e9 + second))
         if second % 500 == 499:
             wal_sizes.append(wal.stat().st_size)
     store.close()
@@ -226,30 +227,12 @@ def test_closing_the_writer_folds_the_log_into_the_file_while_a_viewer_reads(
     while a dashboard keeps the store open: without a checkpoint of its own, the
     writer's close left the newest rows only in the -wal file, and a copy of the
     .sqlite3 file alone lost them."""
-    import shutil
-
-    import numpy as np
-
     path = tmp_path / "live.sqlite3"
     writer = SQLiteStore(path)
     viewer = SQLiteStore(path, read_only=True)
     try:
         for second in range(200):
-            writer.write_batch(
-                {
-                    "ingest_stats": {
-                        "unix_s": np.array([1.8e9 + second]),
-                        "last_packet_unix_s": np.array([np.nan]),
-                        "session_uid": np.array([0], "i8"),
-                        "packets_total": np.array([9], "i8"),
-                        "packets_per_s": np.array([0.0]),
-                        "bad_total": np.array([0], "i8"),
-                        "bad_by_reason": np.array(["{}"], object),
-                        "write_lag_s": np.array([np.nan]),
-                        "spooled_rows": np.array([0], "i8"),
-                    }
-                }
-            )
+            writer.write_batch(_idle_stats_row(1.8e9 + second))
             if second % 50 == 0:
                 viewer.fetch("SELECT COUNT(*) FROM ingest_stats")
         started = time.monotonic()

@@ -60,27 +60,29 @@ async def test_ctrl_c_quits_and_ctrl_q_still_does(melbourne_store: Path) -> None
             assert not app._notifications, key  # no "press ctrl+q to quit" notice
 
 
-async def test_help_lists_ctrl_c_and_explains_lap_time_letters(
-    melbourne_store: Path,
-) -> None:
-    app = create_app(_settings(melbourne_store))
+async def _help_screen_lines(store: Path) -> list[str]:
+    """The lines of the help screen (``?``) of a dashboard on ``store``."""
+    app = create_app(_settings(store))
     async with app.run_test(size=SIZE_LARGE) as pilot:
         await pilot.press("question_mark")
         await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen))
-        shown = " ".join(
+        return "\n".join(
             plain(static.content, 200) for static in app.screen.query("Static")
-        )
-        assert any(
-            line.split()[1:] == ["Ctrl+C", "Quit"] for line in shown.splitlines()
-        ), shown
-        assert "Quit" in shown
-        # The tower's letters after lap times (formatting.lap_time_state) are
-        # explained: P fastest of anyone, B the driver's own best.
-        assert "fastest lap of anyone" in shown
-        assert "own best lap" in shown
-        lines = shown.splitlines()
-        assert any(line.split()[:1] == ["P"] and "anyone" in line for line in lines)
-        assert any(line.split()[:1] == ["B"] and "own best" in line for line in lines)
+        ).splitlines()
+
+
+async def test_help_lists_ctrl_c_and_explains_lap_time_letters(
+    melbourne_store: Path,
+) -> None:
+    lines = await _help_screen_lines(melbourne_store)
+    shown = "\n".join(lines)
+    assert any(line.split()[1:] == ["Ctrl+C", "Quit"] for line in lines), shown
+    # The tower's letters after lap times (formatting.lap_time_state) are
+    # explained: P fastest of anyone, B the driver's own best.
+    assert "fastest lap of anyone" in shown
+    assert "own best lap" in shown
+    assert any(line.split()[:1] == ["P"] and "anyone" in line for line in lines)
+    assert any(line.split()[:1] == ["B"] and "own best" in line for line in lines)
 
 
 def _simulated_store(folder: Path, **options: int) -> Path:
@@ -766,22 +768,16 @@ def _every_tower_tag() -> set[str]:
 async def test_help_explains_every_tower_tag_pen_and_list_keys(
     melbourne_store: Path,
 ) -> None:
-    app = create_app(_settings(melbourne_store))
-    async with app.run_test(size=SIZE_LARGE) as pilot:
-        await pilot.press("question_mark")
-        await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen))
-        lines = "\n".join(
-            plain(static.content, 200) for static in app.screen.query("Static")
-        ).splitlines()
+    lines = await _help_screen_lines(melbourne_store)
 
-        def explained(*words: str) -> bool:
-            return any(line.split()[: len(words)] == list(words) for line in lines)
+    def explained(*words: str) -> bool:
+        return any(line.split()[: len(words)] == list(words) for line in lines)
 
-        tags = _every_tower_tag()
-        assert {"OUT", "FIN", "IN", "PIT", "X"} <= tags
-        for tag in tags:
-            assert explained("Tags", *tag.split()), tag
-        assert any("PIT IN" in line for line in lines)
-        assert explained("Pen", "W2") and explained("Pen", "+5s")
-        for key, what in (("Home", "First"), ("End", "Last"), ("PgDn", "Page")):
-            assert explained("lists", key, what) or explained(key, what), key
+    tags = _every_tower_tag()
+    assert {"OUT", "FIN", "IN", "PIT", "X"} <= tags
+    for tag in tags:
+        assert explained("Tags", *tag.split()), tag
+    assert any("PIT IN" in line for line in lines)
+    assert explained("Pen", "W2") and explained("Pen", "+5s")
+    for key, what in (("Home", "First"), ("End", "Last"), ("PgDn", "Page")):
+        assert explained("lists", key, what) or explained(key, what), key
