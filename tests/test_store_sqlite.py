@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+import subprocess
+import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -265,3 +267,52 @@ def test_a_reader_mid_query_does_not_hold_up_the_writers_close(tmp_path: Path) -
         assert time.monotonic() - started < 2.0  # not BUSY_TIMEOUT_MS (5 s)
     finally:
         reader.close()
+
+
+READER_LOOP = """
+import sys, time
+from pathlib import Path
+from f1dash_tui.errors import StoreError
+from f1dash_tui.store.sqlite import SQLiteStore
+reader = SQLiteStore(Path(sys.argv[1]), read_only=True)
+print("ready", flush=True)
+until = time.monotonic() + float(sys.argv[2])
+while time.monotonic() < until:
+    try:
+        reader.fetch("SELECT COUNT(*), SUM(speed_kph) FROM car_telemetry")
+    except StoreError:
+        pass  # the file is garbage for a moment: an error, as the app shows it
+print("survived", flush=True)
+"""
+
+
+def test_a_store_overwritten_in_place_under_a_reader_is_an_error_not_a_crash(
+    melbourne_store: Path, tmp_path: Path
+) -> None:
+    """``cp other.sqlite3 store.sqlite3`` truncates the file in place: a reader that
+    mapped it died of SIGBUS on its next read (a whole test run did)."""
+    path = tmp_path / "store.sqlite3"
+    shutil.copyfile(melbourne_store, path)
+    original = path.read_bytes()
+    reader = subprocess.Popen(
+        [sys.executable, "-c", READER_LOOP, str(path), "6"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert reader.stdout is not None
+        assert reader.stdout.readline().strip() == "ready"
+        time.sleep(0.5)
+        for _ in range(5):
+            with path.open("r+b") as file:
+                file.truncate(4096)  # cut short under the reader's feet
+            time.sleep(0.3)
+            path.write_bytes(original)
+            time.sleep(0.3)
+        out, _ = reader.communicate(timeout=60)
+    finally:
+        if reader.poll() is None:
+            reader.kill()
+            reader.wait()
+    assert reader.returncode == 0, f"reader died: {reader.returncode} ({out!r})"
+    assert out.strip() == "survived"

@@ -40,9 +40,11 @@ READER_CACHE_KIB = 16_384
 """Per-connection page cache for readers (SQLite's default is 2 MiB): room for the
 index pages a poll cycle touches, e.g. a whole lap of one car's trace at 60 Hz."""
 
-READER_MMAP_BYTES = 1 << 30
-"""Readers map up to 1 GiB of the file: index pages are then read without a system
-call each (an hour of a 22-car race at 60 Hz is 2.8 GB on disk, measured)."""
+READER_MMAP_BYTES = 0
+"""Readers do not map the file: a file cut short under a mapping (``cp other.sqlite3
+store.sqlite3`` truncates it in place) raises SIGBUS on the next read of a mapped
+page, which kills the dashboard; read() of a short file is an error SQLite reports.
+A bus error killed a test run that overwrote the store under an open dashboard."""
 
 WAL_JOURNAL_SIZE_LIMIT_BYTES = 64 << 20
 """After a checkpoint, a WAL file that grew past 64 MiB (readers held off the
