@@ -9,7 +9,6 @@ import socket
 import sqlite3
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -191,24 +190,16 @@ def test_record_what_replay_sends(
     )
 
 
-def test_ingest_live_then_stop_with_sigterm(
-    melbourne_pcap: Path, tmp_path: Path, clean_env: dict[str, str]
-) -> None:
-    """The live path: game -> UDP -> `f1dash-tui ingest` -> SQLite, password unseen."""
-    secret = "Ingest-Secret-99"
-    port = free_udp_port()
-    store_path = tmp_path / "live.sqlite3"
-    log_file = tmp_path / "ingest.log"
-    env = dict(clean_env, F1DASH_HEAVYDB_PASSWORD=secret)
-    ingest = subprocess.Popen(
+def start_ingest(
+    store_path: Path, port: int, env: dict[str, str], *options: str
+) -> subprocess.Popen[str]:
+    """`f1dash-tui ingest` on 127.0.0.1:``port`` from 127.0.0.1 into ``store_path``."""
+    return subprocess.Popen(
         [
             script(),
             "--sqlite-path",
             str(store_path),
-            "--log-file",
-            str(log_file),
-            "--log-level",
-            "DEBUG",
+            *options,
             "ingest",
             "--listen",
             f"127.0.0.1:{port}",
@@ -220,35 +211,65 @@ def test_ingest_live_then_stop_with_sigterm(
         stderr=subprocess.PIPE,
         text=True,
     )
+
+
+def send_to_udp(pcap: Path, port: int, env: dict[str, str]) -> None:
+    """`replay --to-udp` of ``pcap`` at 20x its pace (the clip in about 1 s)."""
+    subprocess.run(
+        [
+            script(),
+            "replay",
+            str(pcap),
+            "--to-udp",
+            f"127.0.0.1:{port}",
+            "--speed",
+            "20",
+        ],
+        env=env,
+        capture_output=True,
+        timeout=120,
+        check=True,
+    )
+
+
+def stop_ingest(ingest: subprocess.Popen[str]) -> tuple[str, str]:
+    """SIGTERM after at least one more write batch (0.1 s); its stdout and stderr."""
+    try:
+        time.sleep(1.0)
+        ingest.send_signal(signal.SIGTERM)
+        return ingest.communicate(timeout=30)
+    finally:
+        if ingest.poll() is None:
+            ingest.kill()
+            ingest.wait()
+
+
+def test_ingest_live_then_stop_with_sigterm(
+    melbourne_pcap: Path, tmp_path: Path, clean_env: dict[str, str]
+) -> None:
+    """The live path: game -> UDP -> `f1dash-tui ingest` -> SQLite, password unseen."""
+    secret = "Ingest-Secret-99"
+    port = free_udp_port()
+    store_path = tmp_path / "live.sqlite3"
+    log_file = tmp_path / "ingest.log"
+    env = dict(clean_env, F1DASH_HEAVYDB_PASSWORD=secret)
+    ingest = start_ingest(
+        store_path,
+        port,
+        env,
+        "--log-file",
+        str(log_file),
+        "--log-level",
+        "DEBUG",
+    )
     try:
         time.sleep(1.5)
         assert ingest.poll() is None, ingest.communicate()
         cmdline = Path(f"/proc/{ingest.pid}/cmdline").read_bytes()
         assert secret.encode() not in cmdline
-        sender = threading.Thread(
-            target=subprocess.run,
-            args=(
-                [
-                    script(),
-                    "replay",
-                    str(melbourne_pcap),
-                    "--to-udp",
-                    f"127.0.0.1:{port}",
-                    "--speed",
-                    "20",
-                ],
-            ),
-            kwargs={"env": clean_env, "capture_output": True, "timeout": 120},
-        )
-        sender.start()
-        sender.join(130)
-        time.sleep(1.0)  # at least one write batch (0.1 s) after the last datagram
-        ingest.send_signal(signal.SIGTERM)
-        stdout, stderr = ingest.communicate(timeout=30)
+        send_to_udp(melbourne_pcap, port, clean_env)
     finally:
-        if ingest.poll() is None:
-            ingest.kill()
-            ingest.wait()
+        stdout, stderr = stop_ingest(ingest)
     assert ingest.returncode == 0, stderr
     assert stdout == ""  # nothing on the terminal but the status line (not a tty here)
     rows = sessions(store_path)
@@ -480,3 +501,41 @@ def test_ingest_says_once_why_the_store_is_down_and_when_it_is_back(
     assert f"HeavyDB at 127.0.0.1:{server.port} is unreachable" in warnings[0]
     assert warnings[1] == "f1dash-tui: store is back; writing again"
     assert lines[-1].startswith("ingest stopped: ")
+
+
+def test_the_same_capture_sent_twice_to_one_ingest_is_stored_once(
+    melbourne_pcap: Path, tmp_path: Path, clean_env: dict[str, str]
+) -> None:
+    """`replay --to-udp` run twice at one running ingest: no lap sample, event or
+    completed lap is stored twice (the second pass used to be written again)."""
+    port = free_udp_port()
+    store_path = tmp_path / "twice.sqlite3"
+    ingest = start_ingest(store_path, port, clean_env)
+    try:
+        time.sleep(1.5)
+        assert ingest.poll() is None, ingest.communicate()
+        send_to_udp(melbourne_pcap, port, clean_env)
+        send_to_udp(melbourne_pcap, port, clean_env)
+    finally:
+        _, stderr = stop_ingest(ingest)
+    assert ingest.returncode == 0, stderr
+    assert len(sessions(store_path)) == 1
+    with sqlite3.connect(store_path) as db:
+        samples, distinct_samples = db.execute(
+            "SELECT COUNT(*), COUNT(DISTINCT car_index * 1000000 + overall_frame) "
+            "FROM lap_data"
+        ).fetchone()
+        (events,) = db.execute("SELECT COUNT(*) FROM event").fetchone()
+        laps, distinct_laps = db.execute(
+            "SELECT COUNT(*), COUNT(DISTINCT car_index * 1000 + lap_number) FROM laps"
+        ).fetchone()
+    # Loopback at 20x may drop a few datagrams of a pass, never add any.
+    assert 0.9 * 22 * 1000 < samples == distinct_samples <= 22 * 1000
+    # Event packets (id 3 at byte 6 of the 2026 header) of the session.
+    sent_events = sum(
+        1
+        for datagram in read_pcap(melbourne_pcap)
+        if datagram.payload[6] == 3 and any(datagram.payload[7:15])
+    )
+    assert 0.9 * sent_events < events <= sent_events
+    assert 0 < laps == distinct_laps

@@ -1,6 +1,7 @@
 """A capture replayed into a store that already holds its session resumes it: rows
 the store has are not written again, and a replay stopped part-way and started again
-ends with exactly what one whole replay stores. On both backends."""
+ends with exactly what one whole replay stores. On both backends. The same holds
+for one running ingest that is sent the same session twice."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from f1dash_tui.ingest.service import replay_to_store
+from f1dash_tui.ingest.service import ingest_datagrams, replay_to_store
 from f1dash_tui.settings import StoreSettings
 from f1dash_tui.store import open_store
 from f1dash_tui.store.schema import TABLES
@@ -94,3 +95,21 @@ def test_a_replay_stopped_part_way_resumes_where_the_store_ends(
     assert 0 < part["lap_data"] < once["lap_data"]
     replay(melbourne_pcap, store_settings)
     assert row_counts(store_settings) == once
+
+
+def test_one_running_ingest_sent_the_same_session_twice_stores_it_once(
+    melbourne_pcap: Path, store_settings: StoreSettings, once: dict[str, int]
+) -> None:
+    """`replay --to-udp` run twice at one live ingest: the second pass's overall
+    frames go back to the start of the session. It used to be stored again (every
+    lap sample and completed lap twice, the tower stuck on the first pass)."""
+    payloads = [d.payload for d in read_pcap(melbourne_pcap)]
+    twice = [(float(i), payload) for i, payload in enumerate(payloads + payloads)]
+    store = open_store(store_settings)
+    try:
+        stats = ingest_datagrams(twice, store, source="udp")
+    finally:
+        store.close()
+    assert stats.packets_total == 2 * len(payloads)
+    assert row_counts(store_settings) == once
+    assert distinct_lap_samples(store_settings) == once["lap_data"]

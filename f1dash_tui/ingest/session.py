@@ -30,6 +30,12 @@ The rules (issue 5):
   (``stored_through``) are processed, so lap state is right, but not written again.
   Only formats with a real overall frame (2023 on): the frame synthesised for older
   formats restarts with ingest.
+- The same for a session sent again to a running ingest (``replay --to-udp`` twice):
+  its overall frame goes back more than ``RESENT_BACK_FRAMES``, which the game never
+  does (a flashback keeps it rising; a restarted session has a new UID). The batch is
+  split there, the session's per-car state starts afresh (laps still waiting for
+  Session History are written first) and rows up to the last overall frame seen are
+  processed but not written again.
 - ``lap_number``/``lap_distance_m`` on car_telemetry and motion rows come from the same
   car's latest lap data at or before the row's overall frame (an as-of join), and
   ``world_position_x_m``/``_z_m`` on car_telemetry rows from its latest motion row
@@ -90,10 +96,14 @@ REWIND_DEDUPE_FRAMES = 120
 frame is the same flashback seen twice, not a second one."""
 
 FIRST_OVERALL_FRAME_FORMAT = 2023
+"""The first packetFormat whose header carries an overall frame identifier."""
+
+RESENT_BACK_FRAMES = 120
+"""An overall frame more than 120 frames (2 s at 60 Hz) behind the last one seen is
+the session sent again; UDP reordering on a network is a few frames at most."""
 
 _FRAME_COLUMN_OF_DERIVED = {"laps": "completed_frame", "rewinds": "at_overall_frame"}
 """The overall-frame column of derived tables that have one under another name."""
-"""The first packetFormat whose header carries an overall frame identifier."""
 
 # Lap tags, as bits while accumulating and as names in laps.tags (schema order).
 TAG_FIRST, TAG_OUT, TAG_IN, TAG_PIT, TAG_SC, TAG_INVALID = 1, 2, 4, 8, 16, 32
@@ -192,6 +202,8 @@ class _SessionState:
     stored_through: dict[str, int] = field(default_factory=dict)
     """Table -> the last overall frame the store already holds of this session:
     rows up to it are not written again."""
+    resent_through: int = -1
+    """Sent again: every table's rows up to this overall frame were handled."""
     latest_session_time_s: float = 0.0
     # Per car (index = car index): lap data carried between batches.
     lap_number: np.ndarray = field(default_factory=lambda: np.full(MAX_CARS, -1, "i2"))
@@ -362,10 +374,71 @@ class SessionTracker:
             out[kind] = dict(columns)
         self._salt_and_drop_uid_zero(out)
         self._drop_cars_outside_arrays(out)
-        derived = _DerivedRows()
+        return self._process_until_resent(out, recv_unix_s)
+
+    def _process_until_resent(self, out: Tables, recv_unix_s: np.ndarray) -> Tables:
+        """Process ``out``; where a session is sent again, split the batch there."""
         headers = _datagram_headers(out)
         if headers is None:
             return out
+        resent = self._first_resent_datagram(headers)
+        if resent is None:
+            return self._process_batch(out, headers, recv_unix_s)
+        uid, datagram = resent
+        before, after = _split_at_datagram(out, datagram)
+        written = [self._process_until_resent(before, recv_unix_s)]
+        written.append(self._restart_resent_session(uid))
+        written.append(self._process_until_resent(after, recv_unix_s))
+        return _concatenate_tables(written)
+
+    def _first_resent_datagram(
+        self, headers: dict[str, np.ndarray]
+    ) -> tuple[int, int] | None:
+        """(session UID, datagram index) of the first datagram whose overall frame
+        is more than ``RESENT_BACK_FRAMES`` behind its session's latest, if any."""
+        found: tuple[int, int] | None = None
+        for uid in np.unique(headers["session_uid"]).tolist():
+            state = self._sessions.get(int(uid))
+            mine = (headers["session_uid"] == uid) & (headers["frame"] > 0)
+            packet_format = headers["packet_format"][mine]
+            if not len(packet_format) or packet_format[0] < FIRST_OVERALL_FRAME_FORMAT:
+                continue
+            overall = headers["overall_frame"][mine].astype("i8")
+            latest_before = np.maximum.accumulate(
+                np.concatenate(
+                    ([state.last_overall_frame if state else -1], overall[:-1])
+                )
+            )
+            back = np.flatnonzero(overall < latest_before - RESENT_BACK_FRAMES)
+            if len(back):
+                datagram = int(headers["datagram_index"][mine][back[0]])
+                if found is None or datagram < found[1]:
+                    found = (int(uid), datagram)
+        return found
+
+    def _restart_resent_session(self, uid: int) -> Tables:
+        """Start a session sent again afresh, as a restarted ingest would; return
+        its laps still waiting for Session History (written before the rest)."""
+        old = self._sessions[uid]
+        waiting = self._release_pending_laps(old)
+        log.info(
+            "session %d sent again: rows up to overall frame %d are not stored twice",
+            uid,
+            old.last_overall_frame,
+        )
+        state = self._sessions[uid] = _SessionState(uid)
+        state.started = old.started
+        state.packet_format = old.packet_format
+        state.track_id, state.session_type = old.track_id, old.session_type
+        state.weather = old.weather
+        state.stored_through = old.stored_through
+        state.resent_through = max(old.resent_through, old.last_overall_frame)
+        return {"laps": _rows_to_columns(waiting, LAPS_DTYPES)} if waiting else {}
+
+    def _process_batch(
+        self, out: Tables, headers: dict[str, np.ndarray], recv_unix_s: np.ndarray
+    ) -> Tables:
+        derived = _DerivedRows()
         uids = np.unique(headers["session_uid"])
         for uid in uids.tolist():
             in_session = headers["session_uid"] == uid
@@ -385,15 +458,15 @@ class SessionTracker:
 
     def _skip_stored_rows(self, state: _SessionState, out: Tables) -> None:
         """Leave out the rows of ``state``'s session the store already holds."""
-        if not state.stored_through:
+        if not state.stored_through and state.resent_through < 0:
             return
         if state.packet_format < FIRST_OVERALL_FRAME_FORMAT:
             state.stored_through.clear()
             return
         for kind in list(out):
-            through = state.stored_through.get(kind)
+            through = _stored_through(state, kind)
             columns = out[kind]
-            if through is None or "session_uid" not in columns:
+            if through < 0 or "session_uid" not in columns:
                 continue
             frames = columns[_FRAME_COLUMN_OF_DERIVED.get(kind, "overall_frame")]
             stored = (columns["session_uid"] == state.uid) & (frames <= through)
@@ -409,13 +482,20 @@ class SessionTracker:
         """Write out every lap still waiting for its Session History row."""
         rows: list[dict[str, Any]] = []
         for state in self._sessions.values():
-            for pending in state.pending_laps:
-                pending.values["tags"] = tag_text(pending.values["tags"])
-                through = state.stored_through.get("laps", -1)
-                if pending.values["completed_frame"] > through:
-                    rows.append(pending.values)
-            state.pending_laps.clear()
+            rows.extend(self._release_pending_laps(state))
         return {"laps": _rows_to_columns(rows, LAPS_DTYPES)} if rows else {}
+
+    def _release_pending_laps(self, state: _SessionState) -> list[dict[str, Any]]:
+        """The session's laps waiting for Session History, as they are, less any
+        the store already holds; none wait afterwards."""
+        rows: list[dict[str, Any]] = []
+        through = _stored_through(state, "laps")
+        for pending in state.pending_laps:
+            pending.values["tags"] = tag_text(pending.values["tags"])
+            if pending.values["completed_frame"] > through:
+                rows.append(pending.values)
+        state.pending_laps.clear()
+        return rows
 
     # -- steps --------------------------------------------------------------------
 
@@ -1038,6 +1118,39 @@ class SessionTracker:
         values["is_valid"] = valid
         tags = values["tags"]
         values["tags"] = tags & ~TAG_INVALID if valid else tags | TAG_INVALID
+
+
+def _stored_through(state: _SessionState, table: str) -> int:
+    """The last overall frame of ``table`` not to write again (-1: none)."""
+    return max(state.stored_through.get(table, -1), state.resent_through)
+
+
+def _split_at_datagram(tables: Tables, datagram: int) -> tuple[Tables, Tables]:
+    """The rows of datagrams before ``datagram``, and those from it on."""
+    before: Tables = {}
+    after: Tables = {}
+    for kind, columns in tables.items():
+        early = columns["datagram_index"] < datagram
+        if early.any():
+            before[kind] = {name: a[early] for name, a in columns.items()}
+        if not early.all():
+            after[kind] = {name: a[~early] for name, a in columns.items()}
+    return before, after
+
+
+def _concatenate_tables(parts: list[Tables]) -> Tables:
+    """Tables of consecutive parts of one batch, joined in order."""
+    joined: Tables = {}
+    for kind in dict.fromkeys(kind for part in parts for kind in part):
+        pieces = [part[kind] for part in parts if kind in part]
+        if len(pieces) == 1:
+            joined[kind] = pieces[0]
+            continue
+        joined[kind] = {
+            name: np.concatenate([piece[name] for piece in pieces])
+            for name in pieces[0]
+        }
+    return joined
 
 
 def _select(
