@@ -98,4 +98,8 @@ class EventsScreen(DashboardScreen):
             )
         self._last_shown_event_id = new[-1].event_id
         if following:
-            table.move_cursor(row=table.row_count - 1, animate=False)
+            last = table.row_count - 1
+            table.move_cursor(row=last, animate=False)
+            # Again once laid out: a detail wider than the screen adds a horizontal
+            # scrollbar, one line less to show rows in, and the last row was under it.
+            table.call_after_refresh(table.scroll_end, animate=False)
