@@ -108,30 +108,29 @@ def _count(path: Path, sql: str) -> int:
         connection.close()
 
 
-def test_sigkill_mid_replay_leaves_whole_batches_and_restart_continues(
-    tmp_path: Path, melbourne_pcap: Path
+def _replay_and_kill_when(
+    tmp_path: Path, pcap: Path, store_path: Path, sql: str, at_least: int
 ) -> None:
-    store_path = tmp_path / "store.sqlite3"
+    """Replay ``pcap`` at its pace into ``store_path`` in a subprocess and SIGKILL
+    it as soon as ``sql`` (one count) reads ``at_least`` from the store."""
     process = subprocess.Popen(
         [
             sys.executable,
             "-c",
             INGEST_SCRIPT,
             str(store_path),
-            str(melbourne_pcap),
+            str(pcap),
             str(tmp_path / "spool"),
         ],
         cwd=REPO_ROOT,
         env=dict(os.environ),
     )
     try:
-        # Kill it after ~1 s of the clip (50 lap-data frames), well before the
-        # first car crosses the line (3.5 s in).
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and process.poll() is None:
-            if _count(store_path, "SELECT COUNT(*) FROM lap_data") >= 50 * CARS:
+            if _count(store_path, sql) >= at_least:
                 break
-            time.sleep(0.05)
+            time.sleep(0.02)
         assert process.poll() is None, "the ingest ended before it could be killed"
         process.send_signal(signal.SIGKILL)
         process.wait(timeout=10)
@@ -140,6 +139,21 @@ def test_sigkill_mid_replay_leaves_whole_batches_and_restart_continues(
             process.kill()
             process.wait()
     assert process.returncode == -signal.SIGKILL
+
+
+def test_sigkill_mid_replay_leaves_whole_batches_and_restart_continues(
+    tmp_path: Path, melbourne_pcap: Path
+) -> None:
+    store_path = tmp_path / "store.sqlite3"
+    # Kill it after ~1 s of the clip (50 lap-data frames), well before the first
+    # car crosses the line (3.5 s in).
+    _replay_and_kill_when(
+        tmp_path,
+        melbourne_pcap,
+        store_path,
+        "SELECT COUNT(*) FROM lap_data",
+        50 * CARS,
+    )
 
     datagrams = list(read_pcap(melbourne_pcap))
     payloads = [d.payload for d in datagrams]
@@ -196,3 +210,66 @@ def test_sigkill_mid_replay_leaves_whole_batches_and_restart_continues(
         assert {car: round(t, 3) for car, t in laps} == expected
     finally:
         store.close()
+
+
+def test_laps_held_back_when_killed_are_written_by_the_restarted_ingest(
+    tmp_path: Path, melbourne_pcap: Path
+) -> None:
+    """A completed lap waits up to 3 s for its Session History row before it is
+    written. Killed then, a restarted ingest reads the store's last seconds back and
+    completes those laps again: none is lost, none is written twice, each has its
+    driver's name (lost laps and a nameless lap were found by a tester)."""
+    store_path = tmp_path / "store.sqlite3"
+    # The leaders have crossed the line (3.5 s into the clip); their laps wait.
+    _replay_and_kill_when(
+        tmp_path,
+        melbourne_pcap,
+        store_path,
+        "SELECT COUNT(DISTINCT car_index) FROM lap_data WHERE current_lap_num = 2",
+        3,
+    )
+    crossed = _count(
+        store_path,
+        "SELECT COUNT(DISTINCT car_index) FROM lap_data WHERE current_lap_num = 2",
+    )
+    held_back = crossed - _count(store_path, "SELECT COUNT(*) FROM laps")
+    assert held_back > 0, "no lap was waiting when the ingest was killed"
+
+    datagrams = list(read_pcap(melbourne_pcap))
+    payloads = [d.payload for d in datagrams]
+    connection = sqlite3.connect(store_path)
+    try:
+        packet_ids = [struct.unpack_from("<B", p, 6)[0] for p in payloads]
+        session_times_s = [float(struct.unpack_from("<f", p, 15)[0]) for p in payloads]
+        prefix = _stored_prefix(connection, packet_ids, session_times_s)
+        assert len(prefix) > 0, "the store does not hold a prefix of the stream"
+    finally:
+        connection.close()
+    # The game goes on sending from where the store ends.
+    store = open_store(StoreSettings(sqlite_path=store_path))
+    try:
+        ingest_datagrams(
+            ((d.timestamp_s, d.payload) for d in datagrams[prefix.stop - 1 :]),
+            store,
+            source="udp",
+            settings=IngestSettings(spool_dir=tmp_path / "spool"),
+        )
+        laps = store.fetch(
+            "SELECT car_index, lap_number, lap_time_s, driver_name FROM laps"
+        )
+    finally:
+        store.close()
+    # Every car's first lap, timed as the capture's next lap data says.
+    lap = Decoder().decode(payloads).tables["lap_data"]
+    expected = {}
+    for car in range(CARS):
+        rows = np.flatnonzero(lap["car_index"] == car)
+        numbers = lap["current_lap_num"][rows]
+        for i in np.flatnonzero(numbers[1:] > numbers[:-1]).tolist():
+            expected[car] = round(float(lap["last_lap_time_s"][rows[i + 1]]), 3)
+    assert len(expected) == 20
+    assert sorted((car, number) for car, number, _, _ in laps) == [
+        (car, 1) for car in sorted(expected)
+    ]
+    assert {car: round(time_s, 3) for car, _, time_s, _ in laps} == expected
+    assert all(name for _, _, _, name in laps), laps

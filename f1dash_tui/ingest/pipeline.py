@@ -31,6 +31,7 @@ import numpy as np
 import tenacity
 
 from f1dash_tui.errors import StoreError
+from f1dash_tui.ingest import resume
 from f1dash_tui.ingest.session import SessionTracker
 from f1dash_tui.ingest.spool import Spool, foreign_spools, spool_path, store_target
 from f1dash_tui.settings import IngestSettings
@@ -188,13 +189,19 @@ class IngestPipeline:
         )
         self._batches: queue.Queue[Any] = queue.Queue(BATCH_QUEUE_MAX)
         self._decoder = Decoder()
-        known_sessions = _known_sessions(store)
+        known_sessions = resume.known_sessions(store)
+        through = resume.stored_through(store, known_sessions)
         self._tracker = SessionTracker(
             source=source,
             is_synthetic=is_synthetic,
             known_sessions=known_sessions,
-            stored_through=_stored_through(store, known_sessions),
+            stored_through=through,
+            stored_laps=resume.stored_laps(store, known_sessions),
             session_uid_salt=session_uid_salt,
+        )
+        # Laps a stopped (killed) ingest held back: written first when started.
+        self._caught_up = self._tracker.catch_up(
+            *resume.catch_up_tables(store, through)
         )
         self._reopen_store = reopen_store
         self._extra_drop_counts = extra_drop_counts
@@ -242,6 +249,10 @@ class IngestPipeline:
 
     def start(self) -> None:
         """Start the batcher and writer threads."""
+        if self._caught_up:
+            now = time.time()
+            self._batches.put(_Batch(self._caught_up, now, now, 0, self._counts()))
+            self._caught_up = {}
         for target, name in (
             (self._batch_loop, "ingest-batcher"),
             (self._write_loop, "ingest-writer"),
@@ -528,7 +539,7 @@ class IngestPipeline:
                 log.info("closing the failed store connection: %s", error)
             self.store = fresh
             self._reopen_store = None
-            self._tracker.add_known_sessions(_known_sessions(fresh))
+            self._tracker.add_known_sessions(resume.known_sessions(fresh))
         turns = None if at_stop else BACKFILL_BATCHES_PER_TURN
         while turns is None or turns > 0:
             oldest = self._spool.oldest()
@@ -735,61 +746,6 @@ def _already_stored(
         [*uids, low, high],
     )
     return int(found[0][0]) >= rows
-
-
-def _known_sessions(store: Store) -> dict[int, tuple[int, int]]:
-    """Sessions already in the store: UID -> (track_id, session_type)."""
-    try:
-        rows = store.fetch("SELECT session_uid, track_id, session_type FROM sessions")
-    except StoreError as error:
-        log.warning("cannot read the store's sessions yet (%s)", error)
-        return {}
-    return {int(uid): (int(track), int(kind)) for uid, track, kind in rows}
-
-
-_RESUME_FRAME_COLUMNS = {
-    **dict.fromkeys(
-        (
-            "motion",
-            "lap_data",
-            "car_telemetry",
-            "car_status",
-            "car_damage",
-            "participants",
-            "session",
-            "event",
-            "final_classification",
-            "session_history",
-        ),
-        "overall_frame",
-    ),
-    "laps": "completed_frame",
-    "rewinds": "at_overall_frame",
-}
-"""Table -> its overall-frame column, for the tables ingest writes per session."""
-
-
-def _stored_through(store: Store, uids: Iterable[int]) -> dict[int, dict[str, int]]:
-    """Sessions already in the store: UID -> table -> the last overall frame stored.
-
-    Batches are written whole and in datagram order, so every row of a table up to
-    its last stored frame is there, and none after it; per table, because a frame's
-    packets can straddle two batches (one MAX per session and table, on an index
-    that starts with the session UID).
-    """
-    through: dict[int, dict[str, int]] = {}
-    try:
-        for uid in uids:
-            for table, column in _RESUME_FRAME_COLUMNS.items():
-                rows = store.fetch(
-                    f"SELECT MAX({column}) FROM {table} WHERE session_uid = ?", [uid]
-                )
-                if rows and rows[0][0] is not None:
-                    through.setdefault(uid, {})[table] = int(rows[0][0])
-    except StoreError as error:
-        log.warning("cannot read how far the store holds its sessions (%s)", error)
-        return {}
-    return through
 
 
 def feed(

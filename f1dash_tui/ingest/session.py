@@ -29,7 +29,10 @@ The rules (issue 5):
   resumes: rows up to the overall frame the store holds of their table
   (``stored_through``) are processed, so lap state is right, but not written again.
   Only formats with a real overall frame (2023 on): the frame synthesised for older
-  formats restarts with ingest.
+  formats restarts with ingest. Completed laps are matched by car and lap number
+  instead (``stored_laps``, every format): laps are written when Session History
+  confirms them, not in frame order, so a lap a killed ingest held back is written
+  when its rows come again, even after later laps were stored.
 - The same for a session sent again to a running ingest (``replay --to-udp`` twice):
   its overall frame goes back more than ``RESENT_BACK_FRAMES``, which the game never
   does (a flashback keeps it rising; a restarted session has a new UID). The batch is
@@ -59,7 +62,7 @@ two) and per completed lap or flashback, never per car row.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -204,6 +207,10 @@ class _SessionState:
     rows up to it are not written again."""
     resent_through: int = -1
     """Sent again: every table's rows up to this overall frame were handled."""
+    received_through: int = -1
+    """The last overall frame received (not read back from the store)."""
+    stored_laps: set[int] = field(default_factory=set)
+    """Completed laps the store holds, as car index * 1000 + lap number."""
     latest_session_time_s: float = 0.0
     # Per car (index = car index): lap data carried between batches.
     lap_number: np.ndarray = field(default_factory=lambda: np.full(MAX_CARS, -1, "i2"))
@@ -306,7 +313,8 @@ class SessionTracker:
     ``known_sessions`` maps UIDs already in the store to (track_id, session_type), so
     a restarted ingest continues those sessions without a second ``sessions`` row;
     ``stored_through`` maps them to the last overall frame stored, so that rows the
-    store already has are not written twice.
+    store already has are not written twice, and ``stored_laps`` to the (car index,
+    lap number) of their stored laps.
     ``session_uid_salt`` (non-zero) is XOR-ed into every non-zero UID, making a
     replayed capture a new session.
     """
@@ -318,6 +326,7 @@ class SessionTracker:
         is_synthetic: bool = False,
         known_sessions: Mapping[int, tuple[int, int]] | None = None,
         stored_through: Mapping[int, Mapping[str, int]] | None = None,
+        stored_laps: Mapping[int, Iterable[tuple[int, int]]] | None = None,
         session_uid_salt: int = 0,
     ) -> None:
         self.source = source
@@ -328,7 +337,26 @@ class SessionTracker:
         self.add_known_sessions(known_sessions or {})
         for uid, frames in (stored_through or {}).items():
             self._state(uid).stored_through = dict(frames)
+        for uid, laps in (stored_laps or {}).items():
+            self._state(uid).stored_laps = {_lap_key(*lap) for lap in laps}
         self.latest_session_uid = 0
+        self._reading_back = False
+
+    def catch_up(
+        self, tables: Mapping[str, Mapping[str, np.ndarray]], recv_unix_s: np.ndarray
+    ) -> Tables:
+        """Process rows read back from the store (``ingest.resume``): the per-car
+        state is rebuilt from them; what is returned is only what the store lacks
+        (laps a stopped ingest held back). The counters start afresh afterwards."""
+        self._reading_back = True
+        try:
+            out = self.process(tables, recv_unix_s)
+        finally:
+            self._reading_back = False
+        laps = self.counters.laps_completed
+        self.counters = IngestCounters()
+        log.info("caught up: %d laps completed again", laps)
+        return {kind: out[kind] for kind in ("laps",) if kind in out}
 
     def add_known_sessions(self, known: Mapping[int, tuple[int, int]]) -> None:
         """Sessions already stored: they get no second ``sessions`` row."""
@@ -372,7 +400,8 @@ class SessionTracker:
             if not columns or len(columns["datagram_index"]) == 0:
                 continue
             out[kind] = dict(columns)
-        self._salt_and_drop_uid_zero(out)
+        if not self._reading_back:  # rows read back carry their stored UID
+            self._salt_and_drop_uid_zero(out)
         self._drop_cars_outside_arrays(out)
         return self._process_until_resent(out, recv_unix_s)
 
@@ -424,7 +453,7 @@ class SessionTracker:
         log.info(
             "session %d sent again: rows up to overall frame %d are not stored twice",
             uid,
-            old.last_overall_frame,
+            max(old.received_through, *old.stored_through.values(), -1),
         )
         state = self._sessions[uid] = _SessionState(uid)
         state.started = old.started
@@ -432,7 +461,10 @@ class SessionTracker:
         state.track_id, state.session_type = old.track_id, old.session_type
         state.weather = old.weather
         state.stored_through = old.stored_through
-        state.resent_through = max(old.resent_through, old.last_overall_frame)
+        state.stored_laps = old.stored_laps
+        # Frames read back from the store are covered by stored_through, table by
+        # table; a single frame for them would skip rows a killed ingest lost.
+        state.resent_through = max(old.resent_through, old.received_through)
         return {"laps": _rows_to_columns(waiting, LAPS_DTYPES)} if waiting else {}
 
     def _process_batch(
@@ -453,11 +485,27 @@ class SessionTracker:
                 out[name] = _rows_to_columns(rows, dtypes)
         for uid in uids.tolist():
             self._skip_stored_rows(self._state(int(uid)), out)
+        if not self._reading_back:
+            live = headers["frame"] > 0
+            for uid in np.unique(headers["session_uid"][live]).tolist():
+                state = self._state(int(uid))
+                mine = live & (headers["session_uid"] == uid)
+                latest = int(headers["overall_frame"][mine].max())
+                state.received_through = max(state.received_through, latest)
         self.latest_session_uid = int(headers["session_uid"][-1])
         return out
 
     def _skip_stored_rows(self, state: _SessionState, out: Tables) -> None:
         """Leave out the rows of ``state``'s session the store already holds."""
+        if state.stored_laps and "laps" in out:
+            laps = out["laps"]
+            keys = _lap_key(laps["car_index"].astype("i8"), laps["lap_number"])
+            stored = (laps["session_uid"] == state.uid) & np.isin(
+                keys, list(state.stored_laps)
+            )
+            if stored.any():
+                self.counters.rows_already_stored += int(stored.sum())
+                out["laps"] = {name: a[~stored] for name, a in laps.items()}
         if not state.stored_through and state.resent_through < 0:
             return
         if state.packet_format < FIRST_OVERALL_FRAME_FORMAT:
@@ -491,9 +539,11 @@ class SessionTracker:
         rows: list[dict[str, Any]] = []
         through = _stored_through(state, "laps")
         for pending in state.pending_laps:
-            pending.values["tags"] = tag_text(pending.values["tags"])
-            if pending.values["completed_frame"] > through:
-                rows.append(pending.values)
+            values = pending.values
+            values["tags"] = tag_text(values["tags"])
+            key = _lap_key(values["car_index"], values["lap_number"])
+            if values["completed_frame"] > through and key not in state.stored_laps:
+                rows.append(values)
         state.pending_laps.clear()
         return rows
 
@@ -1039,14 +1089,14 @@ class SessionTracker:
         now_s = state.latest_session_time_s
         if history is not None:
             now_s = max(now_s, float(history["session_time_s"].max()))
-            keys = history["car_index"].astype("i8") * 1000 + history["lap_number"]
+            keys = _lap_key(history["car_index"].astype("i8"), history["lap_number"])
         rows = derived.laps
         still_waiting: list[_PendingLap] = []
         for pending in state.pending_laps:
             values = pending.values
             confirmed = False
             if history is not None:
-                key = values["car_index"] * 1000 + values["lap_number"]
+                key = _lap_key(values["car_index"], values["lap_number"])
                 match = np.flatnonzero((keys == key) & (history["lap_time_s"] > 0))
                 if len(match):
                     self._apply_history(values, history, int(match[-1]))
@@ -1118,6 +1168,12 @@ class SessionTracker:
         values["is_valid"] = valid
         tags = values["tags"]
         values["tags"] = tags & ~TAG_INVALID if valid else tags | TAG_INVALID
+
+
+def _lap_key(car_index: Any, lap_number: Any) -> Any:
+    """One integer per (car, lap): car index * 1000 + lap number (scalars or
+    arrays)."""
+    return car_index * 1000 + lap_number
 
 
 def _stored_through(state: _SessionState, table: str) -> int:

@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import importlib
 import logging
+import math
 from collections.abc import Mapping, Sequence
+from datetime import datetime, timezone
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -33,6 +35,19 @@ log = logging.getLogger(__name__)
 
 TableColumns = Mapping[str, np.ndarray]
 """One table of a batch: column name -> equal-length numpy array."""
+
+
+def unix_seconds(value: Any) -> float | None:
+    """Wall-clock seconds from a ``time`` column as read: SQLite's REAL or
+    HeavyDB's TIMESTAMP (a naive ``datetime``, UTC); None for NULL/NaN."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return value.timestamp()
+    result = float(value)
+    return None if math.isnan(result) else result
 
 
 @runtime_checkable

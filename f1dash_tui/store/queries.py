@@ -20,13 +20,12 @@ import logging
 import math
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import datetime, timezone
 from typing import Any
 
 import numpy as np
 
 from f1dash_tui.errors import StoreError
-from f1dash_tui.store.base import Store
+from f1dash_tui.store.base import Store, unix_seconds
 from f1dash_tui.store.snapshots import (
     BestLap,
     CarPositions,
@@ -85,15 +84,6 @@ def _positive(value: Any) -> float | None:
     """A time that the game sends as 0 until it is set."""
     result = _float(value)
     return result if result is not None and result > 0 else None
-
-
-def _unix_s(value: Any) -> float | None:
-    """Wall-clock seconds from SQLite's REAL or HeavyDB's TIMESTAMP (naive = UTC)."""
-    if isinstance(value, datetime):
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
-        return value.timestamp()
-    return _float(value)
 
 
 def _floats(values: Sequence[Any]) -> np.ndarray:
@@ -284,7 +274,7 @@ class DashboardQueries:
             is_synthetic=is_synthetic,
             latest_frame=int(latest[0][0]) if latest else 0,
             latest_session_time_s=(_float(latest[0][1]) or 0.0) if latest else 0.0,
-            last_packet_unix_s=_unix_s(stats[0][0]) if stats else None,
+            last_packet_unix_s=unix_seconds(stats[0][0]) if stats else None,
         )
 
     # -- timing tower ---------------------------------------------------------------
@@ -607,7 +597,7 @@ class DashboardQueries:
             f"WHERE session_uid IN ({marks}) GROUP BY session_uid",
             *uids,
         )
-        return {int(uid): _unix_s(started) for uid, started in rows}
+        return {int(uid): unix_seconds(started) for uid, started in rows}
 
     def best_laps(self, track_id: int, limit: int = 20) -> list[BestLap]:
         """The fastest valid completed laps at a track, across every session."""
@@ -781,14 +771,14 @@ class DashboardQueries:
             )
         last, total, rate, bad, by_reason, lag, spooled, written = rows[0]
         return PipelineHealth(
-            last_packet_unix_s=_unix_s(last),
+            last_packet_unix_s=unix_seconds(last),
             packets_total=int(total or 0),
             packets_per_s=_float(rate) or 0.0,
             bad_packets=int(bad or 0),
             bad_by_reason=_reasons(by_reason),
             write_lag_s=_float(lag),
             spooled_rows=int(spooled or 0),
-            written_unix_s=_unix_s(written),
+            written_unix_s=unix_seconds(written),
         )
 
 
