@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 import ipaddress
 import logging
+import math
 import signal
 import sys
 import threading
@@ -273,6 +274,39 @@ def option(*param_decls: str, **attrs: Any) -> Any:
     return click.option(*param_decls, cls=Option, **attrs)
 
 
+class FiniteFloatRange(click.FloatRange):
+    """A float in a range that is also a number: click's FloatRange lets NaN
+    through (every comparison with it is false), and inf overflows timers."""
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> Any:
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number.", param, ctx)
+        return number
+
+
+class Duration(FiniteFloatRange):
+    """Seconds, more than 0 and at most a year: longer is a mistake, and past
+    what the platform's timers take (1e300 raised OverflowError in a thread)."""
+
+    LONGEST_S = 366 * 24 * 3600.0
+
+    def __init__(self) -> None:
+        super().__init__(min=0, min_open=True)
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> Any:
+        seconds = super().convert(value, param, ctx)
+        if seconds > self.LONGEST_S:
+            self.fail(
+                f"{value} s is more than a year ({self.LONGEST_S:,.0f} s).", param, ctx
+            )
+        return seconds
+
+
 class HostPort(click.ParamType):
     """``HOST:PORT`` (``[v6addr]:PORT`` for IPv6)."""
 
@@ -418,7 +452,7 @@ GLOBAL_OPTION_KEYS = {
 )
 @option(
     "--poll-interval",
-    type=click.FloatRange(min=MIN_POLL_INTERVAL_S, max=MAX_LIVE_POLL_INTERVAL_S),
+    type=FiniteFloatRange(min=MIN_POLL_INTERVAL_S, max=MAX_LIVE_POLL_INTERVAL_S),
     default=None,
     show_default=_shown_default("ui.live_poll_interval_s"),
     help="Seconds between polls of the live panels.",
@@ -483,7 +517,7 @@ def _store_label(settings: Settings) -> str:
 )
 @option(
     "--speed",
-    type=click.FloatRange(min=0.01),
+    type=FiniteFloatRange(min=0.01),
     default=1.0,
     help="Replay speed: 1 is the recorded pace, 2 twice as fast.",
 )
@@ -618,7 +652,7 @@ def _check_new_file(pcap_file: Path, force: bool) -> None:
 )
 @option(
     "--duration",
-    type=click.FloatRange(min=0, min_open=True),
+    type=Duration(),
     default=None,
     show_default="until Ctrl-C",
     help="Stop after this many seconds.",
@@ -700,7 +734,7 @@ def _remove_empty_capture(pcap_file: Path, *, replaced: bool) -> str:
 )
 @option(
     "--speed",
-    type=click.FloatRange(min=0.01),
+    type=FiniteFloatRange(min=0.01),
     default=1.0,
     help="Times the recorded pace.",
 )
@@ -903,7 +937,7 @@ def _check_capture(pcap_file: Path) -> None:
 )
 @option(
     "--speed",
-    type=click.FloatRange(min=0.01),
+    type=FiniteFloatRange(min=0.01),
     default=1.0,
     help="With --to-udp: times race pace (the store and pcap get it at once).",
 )

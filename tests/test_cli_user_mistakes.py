@@ -378,3 +378,36 @@ def test_a_udp_target_that_cannot_be_reached_is_named_with_the_fix(
         (line,) = done.stderr.splitlines()
         assert line.startswith(f"{ERROR_PREFIX}cannot send UDP to {target}: ")
         assert line.endswith(advice), line
+
+
+@pytest.mark.parametrize(
+    ("args", "option"),
+    [
+        (["record", "r.pcap", "--duration", "nan"], "--duration"),
+        # inf once reached the recording's timer: OverflowError in a thread.
+        (["record", "r.pcap", "--duration", "inf"], "--duration"),
+        (["record", "r.pcap", "--duration", "1e300"], "--duration"),
+        (["replay", "r.pcap", "--speed", "nan"], "--speed"),
+        (["demo", "--speed", "inf"], "--speed"),
+        (["simulate", "--to-udp", "127.0.0.1:9", "--speed", "nan"], "--speed"),
+        (["--poll-interval", "nan", "doctor"], "--poll-interval"),
+    ],
+)
+def test_numbers_that_are_no_numbers_are_one_error_line(
+    args: list[str],
+    option: str,
+    env: dict,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    # NaN passed click's range checks (every comparison with it is false): a
+    # replay at --speed nan ran flat out, a recording of --duration nan stopped at
+    # once saying nothing had arrived.
+    result = CliRunner().invoke(cli, args, catch_exceptions=False)
+    assert result.exit_code == 2
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1, result.output
+    assert lines[0].startswith(ERROR_PREFIX)
+    assert f"Invalid value for '{option}'" in lines[0]
+    assert not (tmp_path / "r.pcap").exists()
