@@ -139,6 +139,29 @@ async def test_interval_keys_leave_one_notification(mixed_store: Path) -> None:
         assert messages == ["live panels poll every 0.5 s"]
 
 
+@pytest.mark.parametrize(
+    ("start_s", "keys", "after_s"),
+    [
+        # --poll-interval takes 0.05-60 s, the steps 0.1-10 s: + from 60 s once
+        # went to 10 s and - from 0.05 s to 0.1 s, the other way from the key.
+        (60.0, ("plus",), 60.0),
+        (60.0, ("minus",), 10.0),
+        (0.05, ("minus",), 0.05),
+        (0.05, ("plus",), 0.1),
+        (3.0, ("plus",), 5.0),
+        (3.0, ("minus",), 2.0),
+    ],
+)
+async def test_interval_keys_never_go_the_other_way(
+    mixed_store: Path, start_s: float, keys: tuple[str, ...], after_s: float
+) -> None:
+    ui = UISettings(live_poll_interval_s=start_s)
+    app = create_app(Settings(store=StoreSettings(sqlite_path=mixed_store), ui=ui))
+    async with app.run_test(size=SIZE_LARGE) as pilot:
+        await pilot.press(*keys)
+        assert app.live_interval_s == after_s
+
+
 def _footer_keys(app: object) -> dict[str, tuple[str, int]]:
     """Each visible footer key: its description and right edge (in columns)."""
     screen = app.screen  # type: ignore[attr-defined]

@@ -390,11 +390,18 @@ class F1DashApp(App[None]):
         self._show({"status"})
 
     def _step_interval(self, step: int) -> None:
-        steps = POLL_INTERVALS_S
-        nearest = min(
-            range(len(steps)), key=lambda i: abs(steps[i] - self.live_interval_s)
-        )
-        self.live_interval_s = steps[max(0, min(len(steps) - 1, nearest + step))]
+        """The next step of ``POLL_INTERVALS_S`` longer (+1) or shorter (-1) than
+        the interval now; none further that way (--poll-interval can start past
+        the steps): it stays."""
+        now = self.live_interval_s
+        if step > 0:
+            self.live_interval_s = min(
+                (s for s in POLL_INTERVALS_S if s > now), default=now
+            )
+        else:
+            self.live_interval_s = max(
+                (s for s in POLL_INTERVALS_S if s < now), default=now
+            )
         # One notice at a time: pressing + five times must not stack five toasts.
         self.clear_notifications()
         self.notify(f"live panels poll every {self.live_interval_s:g} s")
