@@ -126,6 +126,30 @@ async def test_tower_lists_22_drivers_in_position_order(
         assert positions == [str(p) for p in range(1, 23)]
 
 
+async def test_home_end_and_page_keys_move_through_the_tower(
+    melbourne_store: Path,
+) -> None:
+    # At 80x24 the tower shows 9 of the 22 cars; End and the page keys did nothing.
+    app = create_app(_settings(melbourne_store))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: app.screen.query_one(TimingTower).row_count)
+        tower = app.screen.query_one(TimingTower)
+        shown = tower.content_size.height - 1  # below its title line
+        assert 0 < shown < 22
+        await pilot.press("end")
+        assert tower.cursor_row == 21
+        last_line = _screen_lines(app)[tower.content_region.bottom - 1]
+        assert tower.row_text(21)[2].lstrip("▌") in last_line
+        await pilot.press("home")
+        assert tower.cursor_row == 0
+        await pilot.press("pagedown")
+        assert tower.cursor_row == shown
+        await pilot.press("pagedown", "pagedown", "pagedown")
+        assert tower.cursor_row == 21
+        await pilot.press("pageup")
+        assert tower.cursor_row == 21 - shown
+
+
 async def test_down_three_times_and_enter_selects_fourth_car(
     melbourne_store: Path, capture_truth: dict[str, object]
 ) -> None:

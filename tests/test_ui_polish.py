@@ -76,7 +76,9 @@ async def test_help_lists_ctrl_c_and_explains_lap_time_letters(
 ) -> None:
     lines = await _help_screen_lines(melbourne_store)
     shown = "\n".join(lines)
-    assert any(line.split()[1:] == ["Ctrl+C", "Quit"] for line in lines), shown
+    assert any(line.split()[1:] == ["Ctrl+C", "Ctrl+Q", "Quit"] for line in lines), (
+        shown
+    )
     # The tower's letters after lap times (formatting.lap_time_state) are
     # explained: P fastest of anyone, B the driver's own best.
     assert "fastest lap of anyone" in shown

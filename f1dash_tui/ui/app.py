@@ -116,7 +116,7 @@ class F1DashApp(App[None]):
         Binding("question_mark", "help", "Keys"),
         Binding("q", "quit", "Quit"),
         # Engineers reach for Ctrl-C first; Textual would only say "press ctrl+q".
-        Binding("ctrl+c", "quit", "Quit", show=False),
+        Binding("ctrl+c,ctrl+q", "quit", "Quit", show=False),
     ]
 
     def run(self, *args: Any, **kwargs: Any) -> Any:

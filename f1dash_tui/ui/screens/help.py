@@ -39,6 +39,7 @@ KEY_NAMES = {
     "down": "↓",
     "up": "↑",
     "ctrl+c": "Ctrl+C",
+    "ctrl+q": "Ctrl+Q",
     "home": "Home",
     "end": "End",
     "pageup": "PgUp",

@@ -215,6 +215,10 @@ class TimingTower(Widget, can_focus=True):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("down,j", "cursor_down", "Down", show=False),
         Binding("up,k", "cursor_up", "Up", show=False),
+        Binding("home", "cursor_to(0)", "First car", show=False),
+        Binding("end", "cursor_to(-1)", "Last car", show=False),
+        Binding("pageup", "cursor_page(-1)", "Page up", show=False),
+        Binding("pagedown", "cursor_page(1)", "Page down", show=False),
         Binding("enter", "choose", "Select car"),
     ]
     DEFAULT_CSS = """
@@ -317,6 +321,18 @@ class TimingTower(Widget, can_focus=True):
         """Previous car."""
         if self.cursor_row > 0:
             self.cursor_row -= 1
+
+    def action_cursor_to(self, row: int) -> None:
+        """The first (0) or the last (-1) car."""
+        if self._cells:
+            self.cursor_row = row % len(self._cells)
+
+    def action_cursor_page(self, pages: int) -> None:
+        """As many cars down (1) or up (-1) as the tower shows at once."""
+        if self._cells:
+            rows_fit = max(1, self.content_size.height - 1)
+            row = self.cursor_row + pages * rows_fit
+            self.cursor_row = max(0, min(len(self._cells) - 1, row))
 
     def action_choose(self) -> None:
         """Tell the screen which car is under the cursor."""
