@@ -306,6 +306,24 @@ async def test_empty_best_laps_say_no_laps_yet(
         await wait_until(pilot, lambda: "no laps yet" in _screen_text(app))
 
 
+async def test_lap_compare_on_an_empty_store_says_there_is_no_session(
+    tmp_path: Path,
+) -> None:
+    # It said "reference: reading the best laps at this track…" for ever.
+    path = tmp_path / "empty.sqlite3"
+    open_store(StoreSettings(sqlite_path=path)).close()
+    app = create_app(_settings(path))
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.press("2")
+        await wait_until(
+            pilot, lambda: app.pollers["slow"].status.last_ok_unix_s is not None
+        )
+        await wait_until(
+            pilot, lambda: "none until a session is in the store" in _screen_text(app)
+        )
+        assert "reading the best laps" not in _screen_text(app)
+
+
 async def test_lap_trace_extents_tell_a_mid_lap_recording_from_a_full_lap(
     melbourne_store: Path, tmp_path: Path
 ) -> None:

@@ -434,8 +434,8 @@ def _check_writable(path: Path) -> None:
     problem = open_problem(path) if path.exists() else None
     if problem:
         raise StoreError(
-            f"cannot write to {path} ({problem}); ingest needs a writable "
-            "store.sqlite_path"
+            f"cannot write to {path} ({problem}); writing to the store needs a "
+            "writable store.sqlite_path (--sqlite-path)"
         )
 
 

@@ -92,7 +92,10 @@ class CompareScreen(DashboardScreen):
                 f"reference ({chosen}): {lap.driver_name} lap {lap.key.lap_number} "
                 f"{fmt.format_lap_time(lap.lap_time_s)}\n"
             )
-        elif live.session is None or live.best_laps_track_id != live.session.track_id:
+        elif live.session is None:
+            # An empty store: "reading the best laps" would wait for ever.
+            text.append("reference: none until a session is in the store\n")
+        elif live.best_laps_track_id != live.session.track_id:
             # The best laps of this track have not been read yet: "none" would be
             # a claim the Best laps screen contradicts a moment later.
             text.append("reference: reading the best laps at this track…\n")
