@@ -231,7 +231,12 @@ def run_demo(
         # Create the schema before the dashboard opens its own (reading) connection.
         open_store(settings.store).close()
         with bundled_capture() as capture_path:
-            app = app_module.create_app(settings, store=None, source_label=label)
+            app = app_module.create_app(
+                settings,
+                store=None,
+                source_label=label,
+                feed_name="simulation" if simulate else "replay",
+            )
 
             def tell_app(message: str) -> None:
                 # The feed can fail before the app has started: wait for it (briefly).

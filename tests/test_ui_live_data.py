@@ -246,6 +246,36 @@ def test_header_puts_the_error_first_and_shows_ingest_health() -> None:
     assert second.endswith("ingest 3,120 pkt/s, 2 bad lag 0.05s")
 
 
+def test_header_says_the_demo_replay_ended_not_that_ingest_is_not_running() -> None:
+    # The demo feeds its store itself: once the clip ended the header said
+    # "ingest not running", though no ingest was ever asked for.
+    frame = _frame(600, 3, None)
+    health = PipelineHealth(
+        last_packet_unix_s=1000.0,
+        packets_total=7124,
+        packets_per_s=0.0,
+        bad_packets=0,
+        bad_by_reason=(),
+        write_lag_s=0.05,
+        written_unix_s=1000.0,
+    )
+    kwargs: dict[str, Any] = dict(
+        source_label="real capture",
+        data_age_s=26.0,
+        units="metric",
+        polling="polling 0.5s",
+        error=None,
+        health=health,
+        health_read_unix_s=1026.0,
+        now_unix_s=1026.0,
+    )
+    demo = header_text(frame.session, frame.tower, feed_name="replay", **kwargs)
+    assert demo.plain.endswith("  replay ended (last seen 26s ago)")
+    assert "ingest" not in demo.plain
+    ingest = header_text(frame.session, frame.tower, **kwargs)
+    assert ingest.plain.endswith("  ingest not running (last seen 26s ago)")
+
+
 def test_header_marks_a_synthetic_session_whatever_the_source_label() -> None:
     frame = _frame(600, 3, None)
     assert frame.session is not None and frame.session.is_synthetic

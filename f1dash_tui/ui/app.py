@@ -141,10 +141,14 @@ class F1DashApp(App[None]):
         *,
         store: Store | None = None,
         source_label: str = "",
+        feed_name: str = "",
     ) -> None:
         super().__init__()
         self.settings = settings
         self.source_label = source_label
+        self.feed_name = feed_name
+        """What writes the store when not a separate ingest (the demo's "replay"):
+        the header says it ended rather than "ingest not running"."""
         self.store_access = StoreAccess(settings.store, store)
         self.live = LiveData()
         self.clock: Callable[[], float] = time.time
@@ -482,11 +486,18 @@ class F1DashApp(App[None]):
 
 
 def create_app(
-    settings: Settings, *, store: Store | None = None, source_label: str = ""
+    settings: Settings,
+    *,
+    store: Store | None = None,
+    source_label: str = "",
+    feed_name: str = "",
 ) -> F1DashApp:
     """The dashboard app on ``store`` (or the configured store, opened read-only).
 
     ``source_label`` says where the data comes from ("real capture: ...", "synthetic
-    race", "live UDP") and is shown in the header.
+    race", "live UDP") and is shown in the header; ``feed_name`` names what feeds
+    the store when it is not a separate ingest (the demo's "replay").
     """
-    return F1DashApp(settings, store=store, source_label=source_label)
+    return F1DashApp(
+        settings, store=store, source_label=source_label, feed_name=feed_name
+    )

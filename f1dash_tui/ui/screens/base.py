@@ -68,6 +68,7 @@ class DashboardScreen(Screen[None]):
             self.live.session,
             self.live.tower,
             source_label=app.source_label,
+            feed_name=app.feed_name,
             data_age_s=app.data_age_s(),
             units=app.settings.ui.units,
             polling=app.polling_label(),

@@ -50,12 +50,14 @@ def header_text(
     health_read_unix_s: float | None = None,
     now_unix_s: float | None = None,
     width: int | None = None,
+    feed_name: str = "",
 ) -> Text:
     """The header's two lines as text (pure, so it is easy to test and cache).
 
     ``error`` is what failed and ``retry`` when it is tried again ("retry in 4s").
     ``health`` was read at ``health_read_unix_s``; ``now_unix_s`` dates how long
-    ago a stopped ingest wrote its last statistics.
+    ago a stopped ingest wrote its last statistics. ``feed_name`` names what
+    writes the store when it is not a separate ingest (the demo's "replay").
     """
     text = Text(no_wrap=True, overflow="ellipsis")
     if session is None:
@@ -87,7 +89,7 @@ def header_text(
     if health is not None:
         # Last on the line: the first thing cut on a narrow terminal.
         used = len(text.plain.rsplit("\n", 1)[-1])
-        parts, style = _ingest_parts(health, health_read_unix_s, now_unix_s)
+        parts, style = _ingest_parts(health, health_read_unix_s, now_unix_s, feed_name)
         # Never cut mid-figure: the whole ingest part, the short one, or nothing.
         for part in parts:
             if width is None or used + len(part) <= width:
@@ -119,10 +121,14 @@ def _error_message(error: str, retry: str, room: int | None) -> str:
 
 
 def _ingest_parts(
-    health: PipelineHealth, read_unix_s: float | None, now_unix_s: float | None
+    health: PipelineHealth,
+    read_unix_s: float | None,
+    now_unix_s: float | None,
+    feed_name: str = "",
 ) -> tuple[tuple[str, ...], str]:
     """The ingest part of the header, longest first, and its style: the figures,
-    or that ingest stopped when its last statistics were old when read."""
+    or that ingest (or ``feed_name``) stopped when its last statistics were old
+    when read."""
     written = health.written_unix_s
     if (
         written is not None
@@ -131,7 +137,7 @@ def _ingest_parts(
     ):
         # Its last figures (a rate, a lag) describe an ingest long gone.
         age = "" if now_unix_s is None else coarse_age(max(0.0, now_unix_s - written))
-        stopped = "  ingest not running"
+        stopped = f"  {feed_name} ended" if feed_name else "  ingest not running"
         parts = (f"{stopped} (last seen {age} ago)", stopped) if age else (stopped,)
         return parts, "bold"
     # A lag of minutes or more is a replayed capture's old timestamps, not a slow
