@@ -14,8 +14,10 @@ import platform
 import shutil
 import socket
 import sys
+import tempfile
 from dataclasses import dataclass, field
 from importlib import metadata
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from f1dash_tui import __version__
@@ -110,12 +112,37 @@ def check_packages() -> Check:
     return Check("packages", OK, ", ".join(found))
 
 
+def _creation_problem(path: Path) -> str | None:
+    """Why a store file at ``path`` could not be created, found by creating a
+    file in the nearest folder that exists (it creates the missing ones): a
+    read-only file system, no permission, a file in the way. None if it can."""
+    folder = path.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        return f"{folder} is not a folder"
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as error:
+        return f"{folder}: {error.strerror or error}"
+    return None
+
+
 def check_store(settings: Settings) -> Check:
     """Open the store read-only and read its schema version."""
     store_settings = settings.store
     if store_settings.kind == "sqlite":
         where = f"SQLite {store_settings.sqlite_path}"
         if not store_settings.sqlite_path.exists():
+            problem = _creation_problem(store_settings.sqlite_path)
+            if problem:
+                return Check(
+                    "store",
+                    FAIL,
+                    f"{where} cannot be created ({problem}); set store.sqlite_path "
+                    "(--sqlite-path) to a file in a writable folder",
+                )
             return Check(
                 "store",
                 WARN,

@@ -811,6 +811,24 @@ def test_a_store_in_a_write_protected_folder_names_the_folder(
     )
 
 
+def test_doctor_fails_on_a_store_that_cannot_be_created(
+    tmp_path: Path, isolated_env: dict, write_protect
+) -> None:
+    """It said the store "does not exist yet (ingest, replay or simulate creates
+    it)" and "no problems" for a folder none of them can write to."""
+    folder = tmp_path / "read-only"
+    folder.mkdir()
+    write_protect(folder)
+    store_path = folder / "new" / "telemetry.sqlite3"
+    result = run(["--sqlite-path", str(store_path), "doctor"])
+    assert result.exit_code == 1
+    lines = {line[7:].split()[0]: line for line in result.stdout.splitlines()[:-1]}
+    assert lines["store"].startswith(f"[FAIL] store     SQLite {store_path} cannot ")
+    assert f"({folder}: " in lines["store"]
+    assert "writable folder" in lines["store"]
+    assert not (folder / "new").exists()
+
+
 def test_doctor_reports_the_theme(isolated_env: dict) -> None:
     result = run(["--theme", "nord", "doctor"])
     theme_lines = [
