@@ -113,3 +113,28 @@ def test_one_running_ingest_sent_the_same_session_twice_stores_it_once(
     assert stats.packets_total == 2 * len(payloads)
     assert row_counts(store_settings) == once
     assert distinct_lap_samples(store_settings) == once["lap_data"]
+
+
+def test_one_datagram_far_ahead_does_not_make_the_rest_look_sent_again(
+    melbourne_pcap: Path, store_settings: StoreSettings, once: dict[str, int]
+) -> None:
+    """A copy of a lap-data datagram with its overall frame (bytes 23-26 of the
+    2026 header) set to 4,000,000,000: the datagrams after it are behind it, but
+    are not a resend. It is counted and left out; the store holds what one clean
+    replay stores."""
+    payloads = [d.payload for d in read_pcap(melbourne_pcap)]
+    middle = next(
+        i for i in range(len(payloads) // 2, len(payloads)) if payloads[i][6] == 2
+    )
+    far_ahead = bytearray(payloads[middle])
+    far_ahead[23:27] = (4_000_000_000).to_bytes(4, "little")
+    stream = [*payloads[: middle + 1], bytes(far_ahead), *payloads[middle + 1 :]]
+    store = open_store(store_settings)
+    try:
+        stats = ingest_datagrams(
+            [(float(i), p) for i, p in enumerate(stream)], store, source="udp"
+        )
+    finally:
+        store.close()
+    assert stats.bad_by_reason == {"ingest: overall frame far ahead": 1}
+    assert row_counts(store_settings) == once

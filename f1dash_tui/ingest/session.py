@@ -105,6 +105,12 @@ RESENT_BACK_FRAMES = 120
 """An overall frame more than 120 frames (2 s at 60 Hz) behind the last one seen is
 the session sent again; UDP reordering on a network is a few frames at most."""
 
+MAX_FRAME_JUMP = 1_000_000
+"""Overall frames a session moves on at most between one batch and the next: over
+an hour at 240 fps. A datagram further ahead (a corrupt one) is left out and
+counted, or it would end every car's lap there and every datagram after it would
+look sent again."""
+
 _FRAME_COLUMN_OF_DERIVED = {"laps": "completed_frame", "rewinds": "at_overall_frame"}
 """The overall-frame column of derived tables that have one under another name."""
 
@@ -168,6 +174,8 @@ class IngestCounters:
     laps_from_history: int = 0
     rows_outside_car_arrays: int = 0
     """Rows whose car index is no car (Motion Ex while spectating: 255)."""
+    frames_far_ahead_packets: int = 0
+    """Datagrams whose overall frame is no frame of their session's stream."""
     rows_already_stored: int = 0
     """Rows of a resumed session that the store already held (not written again)."""
 
@@ -176,6 +184,7 @@ class IngestCounters:
         return {
             "ingest: session UID 0": self.session_uid_zero_packets,
             "ingest: impossible session values": self.impossible_session_packets,
+            "ingest: overall frame far ahead": self.frames_far_ahead_packets,
         }
 
 
@@ -209,6 +218,9 @@ class _SessionState:
     """Sent again: every table's rows up to this overall frame were handled."""
     received_through: int = -1
     """The last overall frame received (not read back from the store)."""
+    latest_frame: int = -1
+    """The last overall frame received or read back: a datagram far behind it
+    starts the session being sent again."""
     stored_laps: set[int] = field(default_factory=set)
     """Completed laps the store holds, as car index * 1000 + lap number."""
     latest_session_time_s: float = 0.0
@@ -403,22 +415,61 @@ class SessionTracker:
         if not self._reading_back:  # rows read back carry their stored UID
             self._salt_and_drop_uid_zero(out)
         self._drop_cars_outside_arrays(out)
+        self._drop_frames_far_ahead(out)
         return self._process_until_resent(out, recv_unix_s)
 
-    def _process_until_resent(self, out: Tables, recv_unix_s: np.ndarray) -> Tables:
-        """Process ``out``; where a session is sent again, split the batch there."""
+    def _drop_frames_far_ahead(self, out: Tables) -> None:
+        """Leave out datagrams whose overall frame is more than ``MAX_FRAME_JUMP``
+        ahead of their session (2023 formats on): no game sends one, and taken in
+        it would end every car's lap there and make the rest look sent again."""
         headers = _datagram_headers(out)
         if headers is None:
-            return out
-        resent = self._first_resent_datagram(headers)
-        if resent is None:
-            return self._process_batch(out, headers, recv_unix_s)
-        uid, datagram = resent
-        before, after = _split_at_datagram(out, datagram)
-        written = [self._process_until_resent(before, recv_unix_s)]
-        written.append(self._restart_resent_session(uid))
-        written.append(self._process_until_resent(after, recv_unix_s))
-        return _concatenate_tables(written)
+            return
+        far: list[np.ndarray] = []
+        for uid in np.unique(headers["session_uid"]).tolist():
+            mine = (headers["session_uid"] == uid) & (headers["frame"] > 0)
+            formats = headers["packet_format"][mine]
+            if not len(formats) or formats[0] < FIRST_OVERALL_FRAME_FORMAT:
+                continue
+            state = self._sessions.get(int(uid))
+            overall = headers["overall_frame"][mine].astype("i8")
+            trusted = _trusted_frames(state.latest_frame if state else -1, overall)
+            if not trusted.all():
+                far.append(headers["datagram_index"][mine][~trusted])
+        if not far:
+            return
+        dropped = np.concatenate(far)
+        self.counters.frames_far_ahead_packets += len(dropped)
+        for kind in list(out):
+            columns = out[kind]
+            keep = ~np.isin(columns["datagram_index"], dropped)
+            if not keep.any():
+                del out[kind]
+            elif not keep.all():
+                out[kind] = {name: a[keep] for name, a in columns.items()}
+
+    def _process_until_resent(self, out: Tables, recv_unix_s: np.ndarray) -> Tables:
+        """Process ``out``; where a session is sent again, split the batch there
+        (as often as it is, in a loop: a fuzzed stream splits at every other
+        datagram)."""
+        written: list[Tables] = []
+        while True:
+            headers = _datagram_headers(out)
+            if headers is None:
+                written.append(out)
+                break
+            resent = self._first_resent_datagram(headers)
+            if resent is None:
+                written.append(self._process_batch(out, headers, recv_unix_s))
+                break
+            uid, datagram = resent
+            # Nothing before the first resent datagram is resent itself.
+            before, out = _split_at_datagram(out, datagram)
+            before_headers = _datagram_headers(before)
+            if before_headers is not None:
+                written.append(self._process_batch(before, before_headers, recv_unix_s))
+            written.append(self._restart_resent_session(uid))
+        return written[0] if len(written) == 1 else _concatenate_tables(written)
 
     def _first_resent_datagram(
         self, headers: dict[str, np.ndarray]
@@ -433,10 +484,9 @@ class SessionTracker:
             if not len(packet_format) or packet_format[0] < FIRST_OVERALL_FRAME_FORMAT:
                 continue
             overall = headers["overall_frame"][mine].astype("i8")
+            latest = state.latest_frame if state else -1
             latest_before = np.maximum.accumulate(
-                np.concatenate(
-                    ([state.last_overall_frame if state else -1], overall[:-1])
-                )
+                np.concatenate(([latest], overall[:-1]))
             )
             back = np.flatnonzero(overall < latest_before - RESENT_BACK_FRAMES)
             if len(back):
@@ -485,13 +535,15 @@ class SessionTracker:
                 out[name] = _rows_to_columns(rows, dtypes)
         for uid in uids.tolist():
             self._skip_stored_rows(self._state(int(uid)), out)
-        if not self._reading_back:
-            live = headers["frame"] > 0
-            for uid in np.unique(headers["session_uid"][live]).tolist():
-                state = self._state(int(uid))
-                mine = live & (headers["session_uid"] == uid)
-                latest = int(headers["overall_frame"][mine].max())
-                state.received_through = max(state.received_through, latest)
+        live = headers["frame"] > 0
+        for uid in np.unique(headers["session_uid"][live]).tolist():
+            state = self._state(int(uid))
+            overall = headers["overall_frame"][live & (headers["session_uid"] == uid)]
+            if len(overall):
+                latest = int(overall.max())
+                state.latest_frame = max(state.latest_frame, latest)
+                if not self._reading_back:
+                    state.received_through = max(state.received_through, latest)
         self.latest_session_uid = int(headers["session_uid"][-1])
         return out
 
@@ -514,9 +566,11 @@ class SessionTracker:
         for kind in list(out):
             through = _stored_through(state, kind)
             columns = out[kind]
-            if through < 0 or "session_uid" not in columns:
+            frame_column = _FRAME_COLUMN_OF_DERIVED.get(kind, "overall_frame")
+            # sessions rows have no frame: one per session, never twice anyway.
+            if through < 0 or frame_column not in columns:
                 continue
-            frames = columns[_FRAME_COLUMN_OF_DERIVED.get(kind, "overall_frame")]
+            frames = columns[frame_column]
             stored = (columns["session_uid"] == state.uid) & (frames <= through)
             if not stored.any():
                 continue
@@ -1179,6 +1233,16 @@ def _lap_key(car_index: Any, lap_number: Any) -> Any:
 def _stored_through(state: _SessionState, table: str) -> int:
     """The last overall frame of ``table`` not to write again (-1: none)."""
     return max(state.stored_through.get(table, -1), state.resent_through)
+
+
+def _trusted_frames(latest: int, overall: np.ndarray) -> np.ndarray:
+    """Which of a session's ``overall`` frames can follow ``latest`` (-1: none
+    yet, then the batch's median stands in): those at most ``MAX_FRAME_JUMP``
+    ahead of it."""
+    if not len(overall):
+        return np.zeros(0, bool)
+    base = latest if latest >= 0 else int(np.median(overall))
+    return np.asarray(overall <= base + MAX_FRAME_JUMP)
 
 
 def _split_at_datagram(tables: Tables, datagram: int) -> tuple[Tables, Tables]:
