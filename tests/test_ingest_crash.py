@@ -96,6 +96,19 @@ def _stored_prefix(
     return candidates
 
 
+def _completed_lap_times(payloads: list[bytes]) -> dict[int, float]:
+    """Car -> the time of the lap it completes in ``payloads`` (the clip holds
+    one lap change per car), from the lap data after its lap number advances."""
+    lap = Decoder().decode(payloads).tables["lap_data"]
+    times = {}
+    for car in range(CARS):
+        rows = np.flatnonzero(lap["car_index"] == car)
+        numbers = lap["current_lap_num"][rows]
+        for i in np.flatnonzero(numbers[1:] > numbers[:-1]).tolist():
+            times[car] = round(float(lap["last_lap_time_s"][rows[i + 1]]), 3)
+    return times
+
+
 def _count(path: Path, sql: str) -> int:
     if not path.exists():
         return 0
@@ -194,13 +207,7 @@ def test_sigkill_mid_replay_leaves_whole_batches_and_restart_continues(
             "SELECT MAX(overall_frame), COUNT(DISTINCT session_uid) FROM lap_data"
         ) == [(last_frame, 1)]
         # Laps complete after the restart as if nothing had happened.
-        lap = Decoder().decode(payloads[restart_at:]).tables["lap_data"]
-        expected = {}
-        for car in range(CARS):
-            rows = np.flatnonzero(lap["car_index"] == car)
-            numbers = lap["current_lap_num"][rows]
-            for i in np.flatnonzero(numbers[1:] > numbers[:-1]).tolist():
-                expected[car] = round(float(lap["last_lap_time_s"][rows[i + 1]]), 3)
+        expected = _completed_lap_times(payloads[restart_at:])
         laps = store.fetch(
             "SELECT car_index, lap_time_s FROM laps WHERE session_uid = ? "
             "AND lap_number = 1",
@@ -260,13 +267,7 @@ def test_laps_held_back_when_killed_are_written_by_the_restarted_ingest(
     finally:
         store.close()
     # Every car's first lap, timed as the capture's next lap data says.
-    lap = Decoder().decode(payloads).tables["lap_data"]
-    expected = {}
-    for car in range(CARS):
-        rows = np.flatnonzero(lap["car_index"] == car)
-        numbers = lap["current_lap_num"][rows]
-        for i in np.flatnonzero(numbers[1:] > numbers[:-1]).tolist():
-            expected[car] = round(float(lap["last_lap_time_s"][rows[i + 1]]), 3)
+    expected = _completed_lap_times(payloads)
     assert len(expected) == 20
     assert sorted((car, number) for car, number, _, _ in laps) == [
         (car, 1) for car in sorted(expected)
