@@ -415,16 +415,17 @@ class SessionTracker:
         if not self._reading_back:  # rows read back carry their stored UID
             self._salt_and_drop_uid_zero(out)
         self._drop_cars_outside_arrays(out)
-        self._drop_frames_far_ahead(out)
-        return self._process_until_resent(out, recv_unix_s)
+        headers = self._drop_frames_far_ahead(out)
+        return self._process_until_resent(out, recv_unix_s, headers)
 
-    def _drop_frames_far_ahead(self, out: Tables) -> None:
+    def _drop_frames_far_ahead(self, out: Tables) -> dict[str, np.ndarray] | None:
         """Leave out datagrams whose overall frame is more than ``MAX_FRAME_JUMP``
         ahead of their session (2023 formats on): no game sends one, and taken in
-        it would end every car's lap there and make the rest look sent again."""
+        it would end every car's lap there and make the rest look sent again.
+        Returns the datagram headers of what is left."""
         headers = _datagram_headers(out)
         if headers is None:
-            return
+            return None
         far: list[np.ndarray] = []
         for uid in np.unique(headers["session_uid"]).tolist():
             mine = (headers["session_uid"] == uid) & (headers["frame"] > 0)
@@ -437,7 +438,7 @@ class SessionTracker:
             if not trusted.all():
                 far.append(headers["datagram_index"][mine][~trusted])
         if not far:
-            return
+            return headers
         dropped = np.concatenate(far)
         self.counters.frames_far_ahead_packets += len(dropped)
         for kind in list(out):
@@ -447,14 +448,19 @@ class SessionTracker:
                 del out[kind]
             elif not keep.all():
                 out[kind] = {name: a[keep] for name, a in columns.items()}
+        return _datagram_headers(out)
 
-    def _process_until_resent(self, out: Tables, recv_unix_s: np.ndarray) -> Tables:
-        """Process ``out``; where a session is sent again, split the batch there
-        (as often as it is, in a loop: a fuzzed stream splits at every other
-        datagram)."""
+    def _process_until_resent(
+        self,
+        out: Tables,
+        recv_unix_s: np.ndarray,
+        headers: dict[str, np.ndarray] | None,
+    ) -> Tables:
+        """Process ``out`` (``headers``: its datagram headers); where a session is
+        sent again, split the batch there (as often as it is, in a loop: a fuzzed
+        stream splits at every other datagram)."""
         written: list[Tables] = []
         while True:
-            headers = _datagram_headers(out)
             if headers is None:
                 written.append(out)
                 break
@@ -469,6 +475,7 @@ class SessionTracker:
             if before_headers is not None:
                 written.append(self._process_batch(before, before_headers, recv_unix_s))
             written.append(self._restart_resent_session(uid))
+            headers = _datagram_headers(out)
         return written[0] if len(written) == 1 else _concatenate_tables(written)
 
     def _first_resent_datagram(
