@@ -539,3 +539,52 @@ def test_the_same_capture_sent_twice_to_one_ingest_is_stored_once(
     )
     assert 0.9 * sent_events < events <= sent_events
     assert 0 < laps == distinct_laps
+
+
+def test_a_second_writer_on_a_store_is_refused_and_named(
+    melbourne_pcap: Path, tmp_path: Path, clean_env: dict[str, str]
+) -> None:
+    """Two ingests on one store (each on its own port) both ran and stored every
+    session twice, with two sessions rows of one UID. A second writer is now
+    refused at once, naming the first; once that one stops, it may write."""
+    store_path = tmp_path / "one-writer.sqlite3"
+    ingest = start_ingest(store_path, free_udp_port(), clean_env)
+    try:
+        time.sleep(1.5)
+        assert ingest.poll() is None, ingest.communicate()
+        for args in (
+            ["ingest", "--listen", f"127.0.0.1:{free_udp_port()}"],
+            ["replay", str(melbourne_pcap), "--as-fast-as-possible"],
+        ):
+            second = subprocess.run(
+                [script(), "--sqlite-path", str(store_path), *args],
+                env=clean_env,
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+            assert second.returncode == 1, second.stderr
+            assert second.stderr == (
+                f"f1dash-tui: error: another f1dash-tui (pid {ingest.pid}) is "
+                f"writing to {store_path}: one writer per store (ingest, replay or "
+                "simulate), so stop it first or use another --sqlite-path\n"
+            )
+    finally:
+        _, stderr = stop_ingest(ingest)
+    assert ingest.returncode == 0, stderr
+    after = subprocess.run(
+        [
+            script(),
+            "--sqlite-path",
+            str(store_path),
+            "replay",
+            str(melbourne_pcap),
+            "--as-fast-as-possible",
+        ],
+        env=clean_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert after.returncode == 0, after.stderr
+    assert len(sessions(store_path)) == 1

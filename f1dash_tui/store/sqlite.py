@@ -29,6 +29,7 @@ from f1dash_tui.store.base import (
     fill_event_seq,
 )
 from f1dash_tui.store.schema import SCHEMA_VERSION, STORE_META, TABLES, ddl
+from f1dash_tui.store.writer_lock import WriterLock
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +90,14 @@ class SQLiteStore:
         self._file_id: FileId | None = None
         """The file a reader's connection has open; None while it has none."""
         self._next_file_check_s = 0.0
-        self._schema_version = self._open()
+        self._writer_lock: WriterLock | None = None
+        """A writer's hold on the store (``writer_lock``), taken before it connects."""
+        try:
+            self._schema_version = self._open()
+        except BaseException:
+            if self._writer_lock is not None:
+                self._writer_lock.release()
+            raise
 
     @property
     def schema_version(self) -> int:
@@ -165,6 +173,8 @@ class SQLiteStore:
                     f"cannot create the folder for {self.path}: {error.strerror}"
                 ) from error
             _check_writable(self.path)
+            if self._writer_lock is None:
+                self._writer_lock = WriterLock(self.path)
             target = f"file:{quote(str(self.path.resolve()))}?mode=rwc"
         try:
             # isolation_level=None: autocommit, so every poll sees the last commit
@@ -343,6 +353,8 @@ class SQLiteStore:
                     log.warning("PRAGMA optimize on %s failed: %s", self.path, error)
                 self._checkpoint()
             self._connection.close()
+            if self._writer_lock is not None:
+                self._writer_lock.release()
 
     def _checkpoint(self) -> None:
         """Copy every committed page from the -wal file into the store file.
