@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from f1dash_tui.ingest.pipeline import IngestStats
 from f1dash_tui.ingest.service import ingest_datagrams, replay_to_store
 from f1dash_tui.settings import StoreSettings
 from f1dash_tui.store import open_store
@@ -51,13 +52,14 @@ def cut_capture(melbourne_pcap: Path, tmp_path: Path, datagrams: int) -> Path:
     return cut
 
 
-def replay(pcap: Path, settings: StoreSettings) -> None:
+def replay(pcap: Path, settings: StoreSettings) -> IngestStats:
     store = open_store(settings)
     try:
         stats = replay_to_store(pcap, store, speed=None)
     finally:
         store.close()
     assert stats.spooled_rows == 0
+    return stats
 
 
 @pytest.fixture
@@ -74,10 +76,15 @@ def once(
 def test_replaying_the_same_capture_again_adds_nothing(
     melbourne_pcap: Path, store_settings: StoreSettings, once: dict[str, int]
 ) -> None:
-    replay(melbourne_pcap, store_settings)
+    first = replay(melbourne_pcap, store_settings)
+    assert first.laps_completed == once["laps"] and first.rows_already_stored == 0
     assert row_counts(store_settings) == once
-    replay(melbourne_pcap, store_settings)
+    again = replay(melbourne_pcap, store_settings)
     assert row_counts(store_settings) == once
+    # Its summary said "20 laps completed" though none was written.
+    assert again.laps_completed == 0
+    assert again.rows_already_stored >= sum(once[table] for table in TABLES_WITH_ROWS)
+    assert "rows the store held already (not written again)" in str(again)
     # 22 cars at every frame of the clip, each once.
     assert distinct_lap_samples(store_settings) == once["lap_data"]
     assert all(once[table] > 0 for table in TABLES_WITH_ROWS), once

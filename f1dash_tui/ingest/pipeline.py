@@ -100,6 +100,9 @@ class IngestStats:
     last_packet_unix_s: float | None = None
     session_uid: int = 0
     laps_completed: int = 0
+    """Completed laps written (or to be written): not those the store held."""
+    rows_already_stored: int = 0
+    """Rows of a session the store held already (a capture replayed again)."""
     rewinds: int = 0
     store_error: str = ""
     """The last write error while the store is failing; empty when writes succeed."""
@@ -118,6 +121,11 @@ class IngestStats:
             f"{self.packets_total:,} packets, {self.rows_written:,} rows, "
             f"{self.laps_completed:,} laps completed, {self.bad_packets:,} bad"
         )
+        if self.rows_already_stored:
+            text += (
+                f", {self.rows_already_stored:,} rows the store held already "
+                "(not written again)"
+            )
         if self.refused_senders:
             text += f", {self.refused_senders:,} refused (sender not allowed)"
         if self.spooled_rows:
@@ -446,7 +454,8 @@ class IngestPipeline:
             bad_by_reason=reasons,
             dropped_queue_full=dropped,
             session_uid=self._tracker.latest_session_uid,
-            laps_completed=counters.laps_completed,
+            laps_completed=counters.laps_completed - counters.laps_already_stored,
+            rows_already_stored=counters.rows_already_stored,
             rewinds=counters.rewinds,
         )
 

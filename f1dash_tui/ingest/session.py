@@ -176,6 +176,8 @@ class IngestCounters:
     """Rows whose car index is no car (Motion Ex while spectating: 255)."""
     frames_far_ahead_packets: int = 0
     """Datagrams whose overall frame is no frame of their session's stream."""
+    laps_already_stored: int = 0
+    """Of ``laps_completed``, the laps the store held already (not written)."""
     rows_already_stored: int = 0
     """Rows of a resumed session that the store already held (not written again)."""
 
@@ -564,6 +566,7 @@ class SessionTracker:
             )
             if stored.any():
                 self.counters.rows_already_stored += int(stored.sum())
+                self.counters.laps_already_stored += int(stored.sum())
                 out["laps"] = {name: a[~stored] for name, a in laps.items()}
         if not state.stored_through and state.resent_through < 0:
             return
@@ -582,6 +585,8 @@ class SessionTracker:
             if not stored.any():
                 continue
             self.counters.rows_already_stored += int(stored.sum())
+            if kind == "laps":
+                self.counters.laps_already_stored += int(stored.sum())
             if stored.all():
                 del out[kind]
             else:
@@ -605,6 +610,8 @@ class SessionTracker:
             key = _lap_key(values["car_index"], values["lap_number"])
             if values["completed_frame"] > through and key not in state.stored_laps:
                 rows.append(values)
+            else:
+                self.counters.laps_already_stored += 1
         state.pending_laps.clear()
         return rows
 
