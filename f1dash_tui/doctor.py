@@ -116,16 +116,19 @@ def _creation_problem(path: Path) -> str | None:
     """Why a store file at ``path`` could not be created, found by creating a
     file in the nearest folder that exists (it creates the missing ones): a
     read-only file system, no permission, a file in the way. None if it can."""
-    folder = path.parent
+    folder, missing = path.parent, None
     while not folder.exists() and folder != folder.parent:
-        folder = folder.parent
+        folder, missing = folder.parent, folder
     if not folder.is_dir():
         return f"{folder} is not a folder"
     try:
         with tempfile.TemporaryFile(dir=folder):
             pass
     except OSError as error:
-        return f"{folder}: {error.strerror or error}"
+        reason = error.strerror or str(error)
+        if missing is not None:  # the folder to create first is what fails
+            return f"{missing} cannot be made in {folder}: {reason}"
+        return f"{folder}: {reason}"
     return None
 
 

@@ -824,7 +824,8 @@ def test_doctor_fails_on_a_store_that_cannot_be_created(
     assert result.exit_code == 1
     lines = {line[7:].split()[0]: line for line in result.stdout.splitlines()[:-1]}
     assert lines["store"].startswith(f"[FAIL] store     SQLite {store_path} cannot ")
-    assert f"({folder}: " in lines["store"]
+    # The folder that cannot be made is named, not its parent alone.
+    assert f"({folder / 'new'} cannot be made in {folder}: " in lines["store"]
     assert "writable folder" in lines["store"]
     assert not (folder / "new").exists()
 
