@@ -745,6 +745,27 @@ async def test_events_follow_the_newest_until_the_cursor_moves_up(
         assert _events_on_screen(app, table) == on_screen
 
 
+async def test_events_keep_the_newest_in_view_when_the_terminal_shrinks(
+    tmp_path: Path,
+) -> None:
+    datagrams = list(simulate(SimulationOptions(seed=1, laps=3, cars=10)))
+    path = tmp_path / "race.sqlite3"
+    _ingest_part(path, datagrams)
+    settings = Settings(store=StoreSettings(sqlite_path=path))
+    app = create_app(settings)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_until(pilot, lambda: len(app.live.events) >= 20)
+        await pilot.press("4")
+        table = app.screen.query_one(DataTable)
+        await wait_until(pilot, lambda: table.row_count == len(app.live.events))
+        newest = str(table.get_row_at(table.row_count - 1)[0])
+        await wait_until(pilot, lambda: newest in _events_on_screen(app, table))
+        await pilot.resize_terminal(100, 14)
+        assert table.row_count > table.scrollable_content_region.height
+        await wait_until(pilot, lambda: newest in _events_on_screen(app, table))
+        assert table.cursor_row == table.row_count - 1
+
+
 async def test_header_at_120_columns_says_the_store_file_was_moved(
     melbourne_store: Path, tmp_path: Path
 ) -> None:

@@ -47,6 +47,14 @@ class EventsScreen(DashboardScreen):
             "Time", "Event", "Driver", "Other", "Detail"
         )
 
+    def on_resize(self) -> None:
+        """Smaller, a table following the newest event keeps it in view (the view
+        stayed where it was and the newest rows went below the screen)."""
+        table = self.query_one_optional(ListTable)
+        following = table is not None and table.cursor_row >= table.row_count - 1
+        if table is not None and table.row_count and following:
+            table.call_after_refresh(table.scroll_end, animate=False)
+
     def action_cursor_down(self) -> None:
         """Next event."""
         self.query_one(ListTable).action_cursor_down()
