@@ -426,9 +426,10 @@ def open_problem(path: Path) -> str | None:
     except OSError as error:
         log.info("probing %s for SQLite: %s", where, error)
         if where == path.parent and path.exists():
+            # The news before the folder: a dashboard's header cuts long lines.
             return (
-                f"{where}: {error.strerror or error}; SQLite needs to create "
-                f"{path.name}-shm there"
+                f"SQLite cannot create {path.name}-shm in {where}: "
+                f"{error.strerror or error}"
             )
         return f"{where}: {error.strerror or error}"
     return None
@@ -460,9 +461,9 @@ def _operational_error(path: Path, error: sqlite3.OperationalError) -> StoreErro
             "running on it?)"
         )
     if "unable to open" in text:
-        problem = open_problem(path)
-        reason = f" ({problem})" if problem else ""
-        return StoreUnavailableError(f"cannot use {path}: {text}{reason}")
+        # What is wrong first, the path last: a dashboard's header is one line.
+        problem = open_problem(path) or text
+        return StoreUnavailableError(f"cannot open the store: {problem} ({path})")
     if "disk" in text:
         return StoreUnavailableError(f"cannot use {path}: {text}")
     return StoreError(f"{path}: {text}")
