@@ -411,3 +411,27 @@ def test_numbers_that_are_no_numbers_are_one_error_line(
     assert lines[0].startswith(ERROR_PREFIX)
     assert f"Invalid value for '{option}'" in lines[0]
     assert not (tmp_path / "r.pcap").exists()
+
+
+def test_a_store_path_that_is_no_file_says_so_and_leaves_nothing(
+    melbourne_pcap: Path, tmp_path: Path, env: dict
+) -> None:
+    # /dev/null said "disk I/O error" and left /dev/null-journal and -lock in /dev;
+    # a path under a file said "File exists".
+    before = set(os.listdir("/dev"))
+    result = run(["--sqlite-path", "/dev/null", "replay", str(melbourne_pcap)])
+    assert result.exit_code == 1
+    assert result.output == (
+        f"{ERROR_PREFIX}/dev/null is not a regular file; set store.sqlite_path "
+        "(--sqlite-path) to a store file\n"
+    )
+    assert set(os.listdir("/dev")) == before
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("not a folder")
+    under = a_file / "store.sqlite3"
+    result = run(["--sqlite-path", str(under), "replay", str(melbourne_pcap)])
+    assert result.exit_code == 1
+    assert result.output == (
+        f"{ERROR_PREFIX}cannot create the folder for {under}: {a_file} is not a "
+        "folder\n"
+    )

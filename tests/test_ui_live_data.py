@@ -276,6 +276,23 @@ def test_header_says_the_demo_replay_ended_not_that_ingest_is_not_running() -> N
     assert ingest.plain.endswith("  ingest not running (last seen 26s ago)")
 
 
+def test_header_without_a_session_tells_an_unreadable_store_from_an_empty_one() -> None:
+    # A store in a folder SQLite cannot use read "no session in the store yet",
+    # with the reason cut off on the line below.
+    kwargs: dict[str, Any] = dict(
+        source_label="SQLite t.sqlite3",
+        data_age_s=None,
+        units="metric",
+        polling="polling 0.5s",
+    )
+    unreadable = header_text(None, None, error="cannot open the store: …", **kwargs)
+    assert unreadable.plain.split("\n")[0] == (
+        "no data: the store cannot be read (below)"
+    )
+    empty = header_text(None, None, error=None, **kwargs)
+    assert empty.plain.split("\n")[0] == "no session in the store yet"
+
+
 def test_header_marks_a_synthetic_session_whatever_the_source_label() -> None:
     frame = _frame(600, 3, None)
     assert frame.session is not None and frame.session.is_synthetic

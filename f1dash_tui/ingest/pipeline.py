@@ -91,6 +91,7 @@ class IngestStats:
     bad_by_reason: Mapping[str, int] = field(default_factory=dict)
     dropped_queue_full: int = 0
     rows_written: int = 0
+    """Rows of telemetry and derived tables written; not ingest's own statistics."""
     batches_written: int = 0
     spooled_rows: int = 0
     """Rows waiting in the outage spool now."""
@@ -117,9 +118,10 @@ class IngestStats:
         return sum(self.bad_by_reason.values())
 
     def __str__(self) -> str:
+        laps = "lap" if self.laps_completed == 1 else "laps"
         text = (
             f"{self.packets_total:,} packets, {self.rows_written:,} rows, "
-            f"{self.laps_completed:,} laps completed, {self.bad_packets:,} bad"
+            f"{self.laps_completed:,} {laps} completed, {self.bad_packets:,} bad"
         )
         if self.rows_already_stored:
             text += (
@@ -509,7 +511,10 @@ class IngestPipeline:
             self._publish(counts, batch, written_rows=0)
             return
         lag_s = time.time() - batch.oldest_recv_unix_s if batch.datagrams else None
-        self._publish(counts, batch, written_rows=rows, lag_s=lag_s)
+        stats_rows = len(tables.get("ingest_stats", {}).get("unix_s", ()))
+        self._publish(
+            counts, batch, written_rows=rows, lag_s=lag_s, stats_rows=stats_rows
+        )
 
     def _spool_batch(
         self, tables: Mapping[str, Mapping[str, np.ndarray]], uncertain: str | None
@@ -671,13 +676,17 @@ class IngestPipeline:
         *,
         written_rows: int,
         lag_s: float | None = None,
+        stats_rows: int = 0,
     ) -> None:
+        """The counters after a batch: ``written_rows`` rows written (0: none,
+        the store failing), ``stats_rows`` of them ingest's own statistics, which
+        ``rows_written`` leaves out (a replay of nothing new wrote "2 rows")."""
         with self._stats_lock:
             previous = self._stats
             self._stats = replace(
                 counts,
                 packets_per_s=previous.packets_per_s,
-                rows_written=previous.rows_written + written_rows,
+                rows_written=previous.rows_written + written_rows - stats_rows,
                 batches_written=previous.batches_written + (1 if written_rows else 0),
                 spooled_rows=self._spool.pending_rows if self._spool else 0,
                 spooled_batches=self._spool.pending_batches if self._spool else 0,

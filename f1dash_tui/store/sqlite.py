@@ -158,6 +158,13 @@ class SQLiteStore:
         self._schema_version = self._open()
 
     def _connect(self) -> sqlite3.Connection:
+        if self.path.exists() and not (self.path.is_file() or self.path.is_dir()):
+            # /dev/null, a pipe: SQLite fails with "disk I/O error" after creating
+            # its -journal file beside it (in /dev).
+            raise StoreError(
+                f"{self.path} is not a regular file; set store.sqlite_path "
+                "(--sqlite-path) to a store file"
+            )
         if self.read_only:
             if not self.path.is_file():
                 raise StoreError(
@@ -170,7 +177,8 @@ class SQLiteStore:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
             except OSError as error:
                 raise StoreError(
-                    f"cannot create the folder for {self.path}: {error.strerror}"
+                    f"cannot create the folder for {self.path}: "
+                    f"{_file_in_the_way(self.path) or error.strerror}"
                 ) from error
             _check_writable(self.path)
             if self._writer_lock is None:
@@ -406,6 +414,15 @@ def _file_id(path: Path) -> FileId | None:
             f"cannot use {path}: {error.strerror or error}"
         ) from error
     return (status.st_dev, status.st_ino)
+
+
+def _file_in_the_way(path: Path) -> str | None:
+    """ "<ancestor> is not a folder" when a file stands where a folder of ``path``
+    should be (mkdir only says "File exists")."""
+    for folder in path.parents:
+        if folder.exists():
+            return None if folder.is_dir() else f"{folder} is not a folder"
+    return None
 
 
 def open_problem(path: Path) -> str | None:

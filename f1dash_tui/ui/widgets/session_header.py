@@ -60,7 +60,10 @@ def header_text(
     writes the store when it is not a separate ingest (the demo's "replay").
     """
     text = Text(no_wrap=True, overflow="ellipsis")
-    if session is None:
+    if session is None and error:
+        # Not "no session": a store that cannot be opened may hold many.
+        text.append("no data: the store cannot be read (below)", style="bold")
+    elif session is None:
         text.append("no session in the store yet", style="bold")
     else:
         for piece, style in session_line(session, tower, units=units, width=width):
