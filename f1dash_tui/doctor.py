@@ -132,6 +132,13 @@ def _creation_problem(path: Path) -> str | None:
     return None
 
 
+def _sqlite_open_problem(path: Path) -> str | None:
+    """Why SQLite could not write ``path`` (``store.sqlite.open_problem``)."""
+    from f1dash_tui.store.sqlite import open_problem
+
+    return open_problem(path)
+
+
 def check_store(settings: Settings) -> Check:
     """Open the store read-only and read its schema version."""
     store_settings = settings.store
@@ -163,6 +170,19 @@ def check_store(settings: Settings) -> Check:
     except StoreMissingError as error:
         # A file without tables yet, as one a starting ingest has just created.
         logger.info("doctor: store check: %s", error)
+        problem = (
+            _sqlite_open_problem(store_settings.sqlite_path)
+            if store_settings.kind == "sqlite"
+            else None
+        )
+        if problem:
+            # Empty and unwritable (/proc/version): no ingest can make a store in it.
+            return Check(
+                "store",
+                FAIL,
+                f"{where} is empty and cannot be written ({problem}); set "
+                "store.sqlite_path (--sqlite-path) to a file in a writable folder",
+            )
         return Check(
             "store",
             WARN,

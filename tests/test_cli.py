@@ -830,6 +830,17 @@ def test_doctor_fails_on_a_store_that_cannot_be_created(
     assert not (folder / "new").exists()
 
 
+def test_doctor_fails_on_an_empty_file_nothing_can_write(isolated_env: dict) -> None:
+    # /proc/version is an empty-looking file SQLite can read but never write: it
+    # passed as "still empty (ingest ... creates the store in it)", exit 0.
+    result = run(["--sqlite-path", "/proc/version", "doctor"])
+    assert result.exit_code == 1
+    lines = {line[7:].split()[0]: line for line in result.stdout.splitlines()[:-1]}
+    assert lines["store"].startswith(
+        "[FAIL] store     SQLite /proc/version is empty and cannot be written ("
+    )
+
+
 def test_doctor_reports_the_theme(isolated_env: dict) -> None:
     result = run(["--theme", "nord", "doctor"])
     theme_lines = [
