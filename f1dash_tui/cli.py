@@ -898,9 +898,11 @@ def _check_capture(pcap_file: Path) -> None:
     type=click.IntRange(min=1),
     default=None,
     show_default="the full grid: 20 (2025) or 22 (2026)",
-    help="Cars in the race.",
+    help="Cars in the race: at most 22 (--format 2025) or 24 (2026).",
 )
-@option("--laps", type=click.IntRange(min=1), default=5, help="Race laps.")
+# 100: simulator.MAX_LAPS (Session History's laps per car); the CLI module does not
+# import the simulator (numpy) to draw its help.
+@option("--laps", type=click.IntRange(1, 100), default=5, help="Race laps.")
 @option(
     "--rate",
     type=click.IntRange(10, 120),

@@ -107,6 +107,17 @@ def test_help_for_every_command(path: tuple[str, ...], isolated_env: dict) -> No
     assert result.stderr == ""
 
 
+def test_simulate_laps_limit_is_the_simulators() -> None:
+    # The --laps range in the help is written out in cli.py; it must be the limit
+    # the simulator checks.
+    from f1dash_tui.cli import simulate
+    from f1dash_tui.telemetry.simulator import MAX_LAPS
+
+    laps = next(p for p in simulate.params if p.name == "laps")
+    assert isinstance(laps.type, click.IntRange)
+    assert (laps.type.min, laps.type.max) == (1, MAX_LAPS)
+
+
 @pytest.mark.parametrize(
     ("path", "shown_defaults"),
     [
@@ -119,7 +130,8 @@ def test_help_for_every_command(path: tuple[str, ...], isolated_env: dict) -> No
             ("simulate",),
             [
                 "[default: the full grid: 20 (2025) or 22 (2026); x>=1]",
-                "[default: 5;",
+                "at most 22 (--format 2025) or 24 (2026)",
+                "[default: 5; 1<=x<=100]",
                 "[default: 60;",
                 "[default: 2026]",
             ],
