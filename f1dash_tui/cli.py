@@ -677,16 +677,17 @@ def record(
         ctx, connects_to_store=False, extra_options=options, extra_flags=flags
     )
     record_udp = _part_function("f1dash_tui.ingest.service", "record_udp", "recording")
-    if sys.stderr.isatty():
-        until = (
-            f"for {duration:g} s; Ctrl-C stops sooner"
-            if duration is not None
-            else "until Ctrl-C"
-        )
-        click.echo(
-            f"recording UDP {_listen_label(settings)} to {pcap_file} {until}", err=True
-        )
     with _stop_on_signals() as stop_event:
+        if sys.stderr.isatty():  # once Ctrl-C is handled (see replay)
+            until = (
+                f"for {duration:g} s; Ctrl-C stops sooner"
+                if duration is not None
+                else "until Ctrl-C"
+            )
+            click.echo(
+                f"recording UDP {_listen_label(settings)} to {pcap_file} {until}",
+                err=True,
+            )
         timer = None
         if duration is not None:
             timer = threading.Timer(duration, stop_event.set)
@@ -769,8 +770,10 @@ def replay(
             "f1dash_tui.ingest.service", "replay_to_udp", "replay"
         )
         host, port = to_udp
-        _say_sending(pcap_file.name, host, port, pace)
         with _stop_on_signals() as stop_event:
+            # Once Ctrl-C is handled: a Ctrl-C right after the line that invites
+            # it was click's "Aborted!" and exit 1 (a flaky test found it).
+            _say_sending(pcap_file.name, host, port, pace)
             count = replay_to_udp(
                 pcap_file,
                 host,
