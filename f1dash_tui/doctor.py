@@ -14,10 +14,8 @@ import platform
 import shutil
 import socket
 import sys
-import tempfile
 from dataclasses import dataclass, field
 from importlib import metadata
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from f1dash_tui import __version__
@@ -112,40 +110,15 @@ def check_packages() -> Check:
     return Check("packages", OK, ", ".join(found))
 
 
-def _creation_problem(path: Path) -> str | None:
-    """Why a store file at ``path`` could not be created, found by creating a
-    file in the nearest folder that exists (it creates the missing ones): a
-    read-only file system, no permission, a file in the way. None if it can."""
-    folder, missing = path.parent, None
-    while not folder.exists() and folder != folder.parent:
-        folder, missing = folder.parent, folder
-    if not folder.is_dir():
-        return f"{folder} is not a folder"
-    try:
-        with tempfile.TemporaryFile(dir=folder):
-            pass
-    except OSError as error:
-        reason = error.strerror or str(error)
-        if missing is not None:  # the folder to create first is what fails
-            return f"{missing} cannot be made in {folder}: {reason}"
-        return f"{folder}: {reason}"
-    return None
-
-
-def _sqlite_open_problem(path: Path) -> str | None:
-    """Why SQLite could not write ``path`` (``store.sqlite.open_problem``)."""
-    from f1dash_tui.store.sqlite import open_problem
-
-    return open_problem(path)
-
-
 def check_store(settings: Settings) -> Check:
     """Open the store read-only and read its schema version."""
     store_settings = settings.store
     if store_settings.kind == "sqlite":
         where = f"SQLite {store_settings.sqlite_path}"
         if not store_settings.sqlite_path.exists():
-            problem = _creation_problem(store_settings.sqlite_path)
+            from f1dash_tui.store.sqlite import creation_problem
+
+            problem = creation_problem(store_settings.sqlite_path)
             if problem:
                 return Check(
                     "store",
@@ -170,11 +143,11 @@ def check_store(settings: Settings) -> Check:
     except StoreMissingError as error:
         # A file without tables yet, as one a starting ingest has just created.
         logger.info("doctor: store check: %s", error)
-        problem = (
-            _sqlite_open_problem(store_settings.sqlite_path)
-            if store_settings.kind == "sqlite"
-            else None
-        )
+        problem = None
+        if store_settings.kind == "sqlite":
+            from f1dash_tui.store.sqlite import open_problem
+
+            problem = open_problem(store_settings.sqlite_path)
         if problem:
             # Empty and unwritable (/proc/version): no ingest can make a store in it.
             return Check(

@@ -62,7 +62,7 @@ two) and per completed lap or flashback, never per car row.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -370,7 +370,7 @@ class SessionTracker:
         laps = self.counters.laps_completed
         self.counters = IngestCounters()
         log.info("caught up: %d laps completed again", laps)
-        return {kind: out[kind] for kind in ("laps",) if kind in out}
+        return {"laps": out["laps"]} if "laps" in out else {}
 
     def add_known_sessions(self, known: Mapping[int, tuple[int, int]]) -> None:
         """Sessions already stored: they get no second ``sessions`` row."""
@@ -429,16 +429,10 @@ class SessionTracker:
         if headers is None:
             return None
         far: list[np.ndarray] = []
-        for uid in np.unique(headers["session_uid"]).tolist():
-            mine = (headers["session_uid"] == uid) & (headers["frame"] > 0)
-            formats = headers["packet_format"][mine]
-            if not len(formats) or formats[0] < FIRST_OVERALL_FRAME_FORMAT:
-                continue
-            state = self._sessions.get(int(uid))
-            overall = headers["overall_frame"][mine].astype("i8")
-            trusted = _trusted_frames(state.latest_frame if state else -1, overall)
+        for _, latest, datagrams, overall in self._overall_frames_by_session(headers):
+            trusted = _trusted_frames(latest, overall)
             if not trusted.all():
-                far.append(headers["datagram_index"][mine][~trusted])
+                far.append(datagrams[~trusted])
         if not far:
             return headers
         dropped = np.concatenate(far)
@@ -486,23 +480,36 @@ class SessionTracker:
         """(session UID, datagram index) of the first datagram whose overall frame
         is more than ``RESENT_BACK_FRAMES`` behind its session's latest, if any."""
         found: tuple[int, int] | None = None
-        for uid in np.unique(headers["session_uid"]).tolist():
-            state = self._sessions.get(int(uid))
-            mine = (headers["session_uid"] == uid) & (headers["frame"] > 0)
-            packet_format = headers["packet_format"][mine]
-            if not len(packet_format) or packet_format[0] < FIRST_OVERALL_FRAME_FORMAT:
-                continue
-            overall = headers["overall_frame"][mine].astype("i8")
-            latest = state.latest_frame if state else -1
+        for uid, latest, datagrams, overall in self._overall_frames_by_session(headers):
             latest_before = np.maximum.accumulate(
                 np.concatenate(([latest], overall[:-1]))
             )
             back = np.flatnonzero(overall < latest_before - RESENT_BACK_FRAMES)
             if len(back):
-                datagram = int(headers["datagram_index"][mine][back[0]])
+                datagram = int(datagrams[back[0]])
                 if found is None or datagram < found[1]:
-                    found = (int(uid), datagram)
+                    found = (uid, datagram)
         return found
+
+    def _overall_frames_by_session(
+        self, headers: dict[str, np.ndarray]
+    ) -> Iterator[tuple[int, int, np.ndarray, np.ndarray]]:
+        """For each session of the batch in a format with an overall frame (2023
+        on): its UID, its latest frame so far (-1: none), and the datagram indices
+        and overall frames of its datagrams in the stream (frame 0 marks session
+        start/end events, not a place in it)."""
+        live = headers["frame"] > 0
+        for uid in np.unique(headers["session_uid"][live]).tolist():
+            mine = live & (headers["session_uid"] == uid)
+            if headers["packet_format"][mine][0] < FIRST_OVERALL_FRAME_FORMAT:
+                continue
+            state = self._sessions.get(int(uid))
+            yield (
+                int(uid),
+                state.latest_frame if state else -1,
+                headers["datagram_index"][mine],
+                headers["overall_frame"][mine].astype("i8"),
+            )
 
     def _restart_resent_session(self, uid: int) -> Tables:
         """Start a session sent again afresh, as a restarted ingest would; return
@@ -544,15 +551,12 @@ class SessionTracker:
                 out[name] = _rows_to_columns(rows, dtypes)
         for uid in uids.tolist():
             self._skip_stored_rows(self._state(int(uid)), out)
-        live = headers["frame"] > 0
-        for uid in np.unique(headers["session_uid"][live]).tolist():
-            state = self._state(int(uid))
-            overall = headers["overall_frame"][live & (headers["session_uid"] == uid)]
-            if len(overall):
-                latest = int(overall.max())
-                state.latest_frame = max(state.latest_frame, latest)
-                if not self._reading_back:
-                    state.received_through = max(state.received_through, latest)
+        for uid, _, _, overall in self._overall_frames_by_session(headers):
+            state = self._state(uid)
+            latest = int(overall.max())
+            state.latest_frame = max(state.latest_frame, latest)
+            if not self._reading_back:
+                state.received_through = max(state.received_through, latest)
         self.latest_session_uid = int(headers["session_uid"][-1])
         return out
 

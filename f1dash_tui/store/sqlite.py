@@ -178,7 +178,7 @@ class SQLiteStore:
             except OSError as error:
                 raise StoreError(
                     f"cannot create the folder for {self.path}: "
-                    f"{_file_in_the_way(self.path) or error.strerror}"
+                    f"{creation_problem(self.path) or error.strerror}"
                 ) from error
             _check_writable(self.path)
             if self._writer_lock is None:
@@ -416,12 +416,24 @@ def _file_id(path: Path) -> FileId | None:
     return (status.st_dev, status.st_ino)
 
 
-def _file_in_the_way(path: Path) -> str | None:
-    """ "<ancestor> is not a folder" when a file stands where a folder of ``path``
-    should be (mkdir only says "File exists")."""
-    for folder in path.parents:
-        if folder.exists():
-            return None if folder.is_dir() else f"{folder} is not a folder"
+def creation_problem(path: Path) -> str | None:
+    """Why a store file at ``path`` could not be created, found by creating a
+    file in the nearest folder that exists (the writer makes the missing ones): a
+    file in the way (mkdir only says "File exists"), a read-only file system, no
+    permission. None if it can."""
+    folder, missing = path.parent, None
+    while not folder.exists() and folder != folder.parent:
+        folder, missing = folder.parent, folder
+    if not folder.is_dir():
+        return f"{folder} is not a folder"
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as error:
+        reason = error.strerror or str(error)
+        if missing is not None:  # the folder to create first is what fails
+            return f"{missing} cannot be made in {folder}: {reason}"
+        return f"{folder}: {reason}"
     return None
 
 
